@@ -1,0 +1,73 @@
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <utility>
+
+#include "common/tensor.hpp"
+
+using namespace dlfs;
+
+TEST_CASE("Tensor is zero-filled with the shape it was given", "[common][tensor]") {
+  Tensor t({2, 3, 4, 5});
+  CHECK(t.ndim() == 4);
+  CHECK(t.size() == 120);
+  CHECK(t.dim(2) == 4);
+  CHECK(t.shape() == Shape{2, 3, 4, 5});
+  for (float v : t) CHECK(v == 0.0f);
+}
+
+TEST_CASE("Tensor strides are row-major in elements", "[common][tensor]") {
+  Tensor t({2, 3, 4, 5});
+  CHECK(t.strides() == Shape{60, 20, 5, 1});
+  t(1, 2, 3, 4) = 7.0f;
+  CHECK(t[1 * 60 + 2 * 20 + 3 * 5 + 4] == 7.0f);
+  CHECK(t.at({1, 2, 3, 4}) == 7.0f);
+}
+
+TEST_CASE("Tensor storage is 64-byte aligned", "[common][tensor]") {
+  for (std::size_t n : {1, 3, 17, 1000}) {
+    Tensor t({n});
+    CHECK(reinterpret_cast<std::uintptr_t>(t.data()) % 64 == 0);
+  }
+}
+
+TEST_CASE("Tensor copies deeply and moves cheaply", "[common][tensor]") {
+  Tensor a({2, 2}, {1, 2, 3, 4});
+  Tensor b = a;
+  b[0] = 9;
+  CHECK(a[0] == 1);
+  const float* storage = a.data();
+  Tensor c = std::move(a);
+  CHECK(c.data() == storage);  // no copy: the pointer moved
+  CHECK(a.empty());
+  a = c;
+  CHECK(a[3] == 4);
+  a.copy_from(b);
+  CHECK(a[0] == 9);
+}
+
+TEST_CASE("Tensor reshape keeps the data and infers one dimension", "[common][tensor]") {
+  Tensor t({2, 6}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11});
+  t.reshape({3, Tensor::kInfer});
+  CHECK(t.shape() == Shape{3, 4});
+  CHECK(t(2, 3) == 11);
+  Tensor u = t.reshaped({12});
+  CHECK(u.shape() == Shape{12});
+  CHECK_THROWS_WITH(t.reshape({5, 2}), Catch::Contains("cannot reshape (3, 4)"));
+  CHECK_THROWS_WITH(t.reshape({5, Tensor::kInfer}), Catch::Contains("cannot infer"));
+}
+
+TEST_CASE("Tensor reports bad shapes and indices clearly", "[common][tensor]") {
+  CHECK_THROWS_WITH(Tensor({2, 2}, {1, 2, 3}), Catch::Contains("holds 4 values but 3 were given"));
+  Tensor t({2, 3});
+  CHECK_THROWS_WITH(t.at({2, 0}), Catch::Contains("outside shape (2, 3)"));
+  CHECK_THROWS_WITH(t.at({0}), Catch::Contains("1 indices"));
+  CHECK_THROWS_WITH(t.dim(2), Catch::Contains("axis 2"));
+  CHECK_THROWS_WITH(t.copy_from(Tensor({3, 2})), Catch::Contains("(2, 3) does not match (3, 2)"));
+}
+
+TEST_CASE("Tensor fill sets every element", "[common][tensor]") {
+  Tensor t({3, 3}, 2.5f);
+  for (float v : t) CHECK(v == 2.5f);
+  t.zero();
+  for (float v : t) CHECK(v == 0.0f);
+}
