@@ -1,6 +1,7 @@
 #include "common/fashion_mnist.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
@@ -17,6 +18,37 @@ std::string fashion_mnist_dir(const std::string& flag_value) {
   if (!flag_value.empty()) return flag_value;
   if (const char* env = std::getenv("DLFS_DATA"); env && *env) return env;
   return kDefaultFashionMnistDir;
+}
+
+Tensor LabeledImages::batch(const std::vector<std::size_t>& indices, float mean, float stddev) const {
+  const std::size_t pixels_per_image = rows * cols;
+  Tensor x({indices.size(), 1, rows, cols});  // (B, 1, rows, cols)
+  const float scale = 1.0f / (255.0f * stddev), shift = -mean / stddev;
+  for (std::size_t b = 0; b < indices.size(); ++b) {
+    if (indices[b] >= size())
+      throw std::out_of_range("LabeledImages::batch: index " + std::to_string(indices[b]) +
+                              " of " + std::to_string(size()) + " images");
+    const std::uint8_t* src = pixels.data() + indices[b] * pixels_per_image;
+    float* dst = x.data() + b * pixels_per_image;
+    for (std::size_t i = 0; i < pixels_per_image; ++i) dst[i] = float(src[i]) * scale + shift;
+  }
+  return x;
+}
+
+Tensor LabeledImages::range(std::size_t begin, std::size_t end, float mean, float stddev) const {
+  std::vector<std::size_t> indices;
+  for (std::size_t i = begin; i < end; ++i) indices.push_back(i);
+  return batch(indices, mean, stddev);
+}
+
+std::pair<float, float> LabeledImages::pixel_mean_stddev() const {
+  double s = 0, s2 = 0;
+  for (std::uint8_t p : pixels) {
+    const double v = p / 255.0;
+    s += v, s2 += v * v;
+  }
+  const double n = double(std::max<std::size_t>(1, pixels.size())), mean = s / n;
+  return {float(mean), float(std::sqrt(std::max(0.0, s2 / n - mean * mean)))};
 }
 
 LabeledImages load_idx_images(const std::string& images_path, const std::string& labels_path,
@@ -38,8 +70,9 @@ LabeledImages load_idx_images(const std::string& images_path, const std::string&
   if (limit > 0) n = std::min(n, limit);
 
   LabeledImages out;
-  out.images = Tensor({n, 1, rows, cols});
-  for (std::size_t i = 0; i < n * rows * cols; ++i) out.images[i] = float(images.data[i]) / 255.0f;
+  out.rows = rows;
+  out.cols = cols;
+  out.pixels.assign(images.data.begin(), images.data.begin() + std::ptrdiff_t(n * rows * cols));
   out.labels.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     if (labels.data[i] >= FashionMnist::kClasses)
@@ -58,10 +91,9 @@ FashionMnist load_fashion_mnist(const std::string& dir, std::size_t train_limit)
   data.train = load_idx_images(dir + "/train-images-idx3-ubyte.gz", dir + "/train-labels-idx1-ubyte.gz", train_limit);
   data.test = load_idx_images(dir + "/t10k-images-idx3-ubyte.gz", dir + "/t10k-labels-idx1-ubyte.gz");
   for (const LabeledImages* split : {&data.train, &data.test})
-    if (split->images.dim(2) != 28 || split->images.dim(3) != 28)
+    if (split->rows != 28 || split->cols != 28)
       throw std::runtime_error(dir + ": Fashion-MNIST images must be 28x28, found " +
-                               std::to_string(split->images.dim(2)) + "x" +
-                               std::to_string(split->images.dim(3)));
+                               std::to_string(split->rows) + "x" + std::to_string(split->cols));
   return data;
 }
 

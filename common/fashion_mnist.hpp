@@ -4,6 +4,8 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
+#include <utility>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -12,10 +14,20 @@
 
 namespace dlfs {
 
+// Images stay as the bytes the file holds (a quarter of the memory of floats) and become float
+// tensors one batch at a time, scaled to [0, 1] and optionally standardized.
 struct LabeledImages {
-  Tensor images;            // (N, 1, 28, 28), pixel / 255 in [0, 1]
-  std::vector<int> labels;  // (N), class index 0..9
+  std::vector<std::uint8_t> pixels;  // (N, rows, cols), row-major bytes 0..255
+  std::vector<int> labels;           // (N), class index 0..9
+  std::size_t rows = 0, cols = 0;
+
   std::size_t size() const { return labels.size(); }
+  // The images at `indices` as floats: x = (pixel / 255 - mean) / stddev.
+  Tensor batch(const std::vector<std::size_t>& indices, float mean = 0.0f, float stddev = 1.0f) const;  // (B, 1, rows, cols)
+  // Images [begin, end) in order (for evaluation).
+  Tensor range(std::size_t begin, std::size_t end, float mean = 0.0f, float stddev = 1.0f) const;  // (end - begin, 1, rows, cols)
+  // Mean and standard deviation of all pixels, scaled to [0, 1] (fit them on the training split only).
+  std::pair<float, float> pixel_mean_stddev() const;
 };
 
 struct FashionMnist {
