@@ -1,0 +1,133 @@
+#include "02-mlp/activations.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/ops.hpp"
+
+namespace dlfs {
+
+namespace {
+
+// y = f(x) elementwise.
+template <class F>
+Tensor map(const Tensor& x, F f) {
+  Tensor y(x.shape());
+  const float* xs = x.data();
+  float* ys = y.data();
+  for (std::size_t i = 0; i < x.size(); ++i) ys[i] = f(xs[i]);
+  return y;
+}
+
+// dx = dy * g(cached) elementwise, where g is the local derivative.
+template <class G>
+Tensor chain(const Tensor& dy, const Tensor& cached, const char* what, G g) {
+  require_same_shape(dy, cached, what);
+  Tensor dx(dy.shape());
+  const float* d = dy.data();
+  const float* c = cached.data();
+  float* out = dx.data();
+  for (std::size_t i = 0; i < dy.size(); ++i) out[i] = d[i] * g(c[i]);
+  return dx;
+}
+
+}  // namespace
+
+// ---- Sigmoid ------------------------------------------------------------------------------
+Tensor Sigmoid::forward(const Tensor& input) {
+  // Written so that exp never overflows: for x < 0 use e^x / (1 + e^x).
+  output_ = map(input, [](float x) {
+    if (x >= 0) return 1.0f / (1.0f + std::exp(-x));
+    const float e = std::exp(x);
+    return e / (1.0f + e);
+  });
+  return output_;
+}
+Tensor Sigmoid::backward(const Tensor& doutput) {
+  return chain(doutput, output_, "Sigmoid::backward", [](float s) { return s * (1.0f - s); });
+}
+
+// ---- Tanh ---------------------------------------------------------------------------------
+Tensor Tanh::forward(const Tensor& input) {
+  output_ = map(input, [](float x) { return std::tanh(x); });
+  return output_;
+}
+Tensor Tanh::backward(const Tensor& doutput) {
+  return chain(doutput, output_, "Tanh::backward", [](float t) { return 1.0f - t * t; });
+}
+
+// ---- ReLU ---------------------------------------------------------------------------------
+Tensor ReLU::forward(const Tensor& input) {
+  output_ = map(input, [](float x) { return x > 0.0f ? x : 0.0f; });
+  return output_;
+}
+Tensor ReLU::backward(const Tensor& doutput) {
+  return chain(doutput, output_, "ReLU::backward", [](float y) { return y > 0.0f ? 1.0f : 0.0f; });
+}
+
+// ---- LeakyReLU ----------------------------------------------------------------------------
+std::string LeakyReLU::name() const {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "LeakyReLU(%g)", double(alpha_));
+  return buf;
+}
+Tensor LeakyReLU::forward(const Tensor& input) {
+  input_ = input;
+  const float a = alpha_;
+  return map(input, [a](float x) { return x > 0.0f ? x : a * x; });
+}
+Tensor LeakyReLU::backward(const Tensor& doutput) {
+  const float a = alpha_;
+  return chain(doutput, input_, "LeakyReLU::backward", [a](float x) { return x > 0.0f ? 1.0f : a; });
+}
+
+// ---- GELU ---------------------------------------------------------------------------------
+Tensor GELU::forward(const Tensor& input) {
+  input_ = input;
+  return map(input, [](float x) { return 0.5f * x * (1.0f + std::erf(x * float(M_SQRT1_2))); });
+}
+Tensor GELU::backward(const Tensor& doutput) {
+  return chain(doutput, input_, "GELU::backward", [](float x) {
+    const float cdf = 0.5f * (1.0f + std::erf(x * float(M_SQRT1_2)));
+    const float pdf = std::exp(-0.5f * x * x) * float(0.5 * M_2_SQRTPI * M_SQRT1_2);  // 1/sqrt(2 pi)
+    return cdf + x * pdf;
+  });
+}
+
+// ---- Softmax ------------------------------------------------------------------------------
+Tensor softmax(const Tensor& x) {
+  const std::size_t n = x.shape().back(), rows = x.size() / std::max<std::size_t>(n, 1);
+  Tensor s(x.shape());  // (..., n)
+  for (std::size_t r = 0; r < rows; ++r) {
+    const float* in = x.data() + r * n;
+    float* out = s.data() + r * n;
+    const float m = *std::max_element(in, in + n);
+    double total = 0.0;
+    for (std::size_t j = 0; j < n; ++j) total += out[j] = std::exp(in[j] - m);
+    const float inv = float(1.0 / total);
+    for (std::size_t j = 0; j < n; ++j) out[j] *= inv;
+  }
+  return s;
+}
+
+Tensor Softmax::forward(const Tensor& input) {
+  output_ = softmax(input);
+  return output_;
+}
+
+Tensor Softmax::backward(const Tensor& doutput) {
+  require_same_shape(doutput, output_, "Softmax::backward");
+  const std::size_t n = output_.shape().back(), rows = output_.size() / std::max<std::size_t>(n, 1);
+  Tensor dx(output_.shape());
+  for (std::size_t r = 0; r < rows; ++r) {
+    const float* s = output_.data() + r * n;
+    const float* dy = doutput.data() + r * n;
+    float* out = dx.data() + r * n;
+    double dot = 0.0;  // sum_i dy_i s_i
+    for (std::size_t i = 0; i < n; ++i) dot += double(dy[i]) * s[i];
+    for (std::size_t j = 0; j < n; ++j) out[j] = s[j] * (dy[j] - float(dot));
+  }
+  return dx;
+}
+
+}  // namespace dlfs

@@ -1,0 +1,42 @@
+#include "02-mlp/mlp.hpp"
+
+#include <stdexcept>
+
+#include "02-mlp/activations.hpp"
+#include "02-mlp/dense.hpp"
+#include "02-mlp/flatten.hpp"
+
+namespace dlfs {
+
+const std::vector<std::string> kActivationNames = {"relu", "sigmoid", "tanh", "leaky_relu", "gelu"};
+
+std::unique_ptr<Layer> make_activation(const std::string& name) {
+  if (name == "relu") return std::make_unique<ReLU>();
+  if (name == "sigmoid") return std::make_unique<Sigmoid>();
+  if (name == "tanh") return std::make_unique<Tanh>();
+  if (name == "leaky_relu") return std::make_unique<LeakyReLU>();
+  if (name == "gelu") return std::make_unique<GELU>();
+  std::string valid;
+  for (const auto& n : kActivationNames) valid += (valid.empty() ? "" : ", ") + n;
+  throw std::invalid_argument("unknown activation '" + name + "' (choose one of: " + valid + ")");
+}
+
+Sequential make_mlp(std::size_t inputs, const std::vector<std::size_t>& hidden, std::size_t outputs,
+                    const std::string& activation, Rng& rng) {
+  make_activation(activation);  // validate before building anything
+  const Init init = (activation == "sigmoid" || activation == "tanh") ? Init::Xavier : Init::He;
+  Sequential model;
+  model.emplace<Flatten>();  // images (B, 1, 28, 28) arrive as (B, 784)
+  std::size_t width = inputs;
+  for (std::size_t h : hidden) {
+    if (h == 0) throw std::invalid_argument("make_mlp: a hidden layer needs at least one unit");
+    model.emplace<Dense>(width, h, rng, init);
+    model.add(make_activation(activation));
+    width = h;
+  }
+  // The output layer feeds softmax cross-entropy; Xavier keeps the first logits small.
+  model.emplace<Dense>(width, outputs, rng, Init::Xavier);
+  return model;
+}
+
+}  // namespace dlfs

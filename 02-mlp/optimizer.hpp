@@ -1,0 +1,44 @@
+// Optimizer: turns gradients into parameter updates. Chapter 02 needs only plain SGD,
+//   theta <- theta - lr * dL/dtheta,
+// but the interface is the one chapter 07 fills with momentum, RMSprop, Adam and friends: an
+// optimizer owns per-parameter state (velocities, moment estimates), exposed by name so that
+// chapter 08 can checkpoint it and resume exactly.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "02-mlp/layer.hpp"
+
+namespace dlfs {
+
+class Optimizer {
+ public:
+  Optimizer(std::vector<Parameter*> parameters, float learning_rate);
+  virtual ~Optimizer() = default;
+
+  // One update of every trainable parameter from its current gradient.
+  virtual void step() = 0;
+  virtual std::string name() const = 0;
+
+  void zero_grad();
+  float learning_rate() const { return lr_; }
+  void set_learning_rate(float lr) { lr_ = lr; }
+
+  // Named state tensors, e.g. {"0.weight.velocity", &v}; empty for plain SGD.
+  virtual std::vector<std::pair<std::string, Tensor*>> state() { return {}; }
+
+ protected:
+  std::vector<Parameter*> params_;  // trainable ones only
+  float lr_;
+};
+
+class SGD : public Optimizer {
+ public:
+  SGD(std::vector<Parameter*> parameters, float learning_rate) : Optimizer(std::move(parameters), learning_rate) {}
+  void step() override;
+  std::string name() const override { return "sgd"; }
+};
+
+}  // namespace dlfs

@@ -1,0 +1,59 @@
+#include "02-mlp/sequential.hpp"
+
+namespace dlfs {
+
+std::size_t parameter_count(Layer& layer) {
+  std::size_t n = 0;
+  for (Parameter* p : layer.parameters())
+    if (p->trainable) n += p->value.size();
+  return n;
+}
+
+Sequential& Sequential::add(std::unique_ptr<Layer> layer) {
+  const std::string prefix = std::to_string(layers_.size()) + ".";
+  for (Parameter* p : layer->parameters()) p->name = prefix + p->name;
+  // Only the first layer may skip its input gradient; a later one feeds the layer before it.
+  layer->set_needs_input_grad(layers_.empty() ? needs_input_grad_ : true);
+  layer->set_training(training_);
+  layers_.push_back(std::move(layer));
+  return *this;
+}
+
+Tensor Sequential::forward(const Tensor& input) {
+  if (layers_.empty()) return input;
+  Tensor x = layers_.front()->forward(input);
+  for (std::size_t i = 1; i < layers_.size(); ++i) x = layers_[i]->forward(x);
+  return x;
+}
+
+Tensor Sequential::backward(const Tensor& doutput) {
+  if (layers_.empty()) return doutput;
+  Tensor grad = layers_.back()->backward(doutput);
+  for (std::size_t i = layers_.size() - 1; i-- > 0;) grad = layers_[i]->backward(grad);
+  return grad;
+}
+
+std::vector<Parameter*> Sequential::parameters() {
+  std::vector<Parameter*> all;
+  for (auto& layer : layers_)
+    for (Parameter* p : layer->parameters()) all.push_back(p);
+  return all;
+}
+
+std::string Sequential::name() const {
+  std::string s = "Sequential(";
+  for (std::size_t i = 0; i < layers_.size(); ++i) s += (i ? ", " : "") + layers_[i]->name();
+  return s + ")";
+}
+
+void Sequential::set_training(bool training) {
+  Layer::set_training(training);
+  for (auto& layer : layers_) layer->set_training(training);
+}
+
+void Sequential::set_needs_input_grad(bool needed) {
+  Layer::set_needs_input_grad(needed);
+  if (!layers_.empty()) layers_.front()->set_needs_input_grad(needed);
+}
+
+}  // namespace dlfs

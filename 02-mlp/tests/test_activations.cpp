@@ -1,0 +1,106 @@
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <memory>
+
+#include <unsupported/Eigen/SpecialFunctions>
+
+#include "02-mlp/activations.hpp"
+#include "tests/support/eigen.hpp"
+#include "tests/support/gradcheck.hpp"
+#include "tests/support/require_close.hpp"
+
+using namespace dlfs;
+using namespace dlfs::test;
+
+namespace {
+
+using Array = Eigen::Array<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+Tensor tensor_of(const Array& a) { return from_eigen(a.matrix()); }
+
+// Inputs kept away from ReLU's kink at 0, where the derivative does not exist.
+Tensor inputs(Rng& rng) {
+  Tensor x = random_tensor({3, 5}, rng, 2.0f);
+  for (float& v : x)
+    if (std::fabs(v) < 0.05f) v = 0.3f;
+  return x;
+}
+
+void check_gradient(Layer& layer, Rng& rng) {
+  Tensor x = inputs(rng);
+  const Tensor g = random_tensor(x.shape(), rng);
+  auto loss = [&] { return dot(layer.forward(x), g); };
+  layer.forward(x);
+  const Tensor dx = layer.backward(g);
+  INFO(layer.name());
+  require_close(dx, numerical_gradient(loss, x, 1e-3), 2e-3, 2e-3);
+}
+
+}  // namespace
+
+TEST_CASE("Activations match Eigen's array functions", "[02-mlp][activations]") {
+  Rng rng(1);
+  const Tensor x = inputs(rng);
+  const Array a = as_eigen(x).array();
+  Sigmoid sigmoid;
+  Tanh tanh_layer;
+  ReLU relu;
+  LeakyReLU leaky(0.1f);
+  GELU gelu;
+  require_close(sigmoid.forward(x), tensor_of(1.0f / (1.0f + (-a).exp())));
+  require_close(tanh_layer.forward(x), tensor_of(a.tanh()));
+  require_close(relu.forward(x), tensor_of(a.max(0.0f)));
+  require_close(leaky.forward(x), tensor_of((a > 0).select(a, 0.1f * a)));
+  require_close(gelu.forward(x), tensor_of(0.5f * a * (1.0f + (a * float(M_SQRT1_2)).erf())));
+}
+
+TEST_CASE("Activation backward passes match central differences", "[02-mlp][activations][grad]") {
+  Rng rng(2);
+  Sigmoid sigmoid;
+  Tanh tanh_layer;
+  ReLU relu;
+  LeakyReLU leaky(0.1f);
+  GELU gelu;
+  Softmax softmax_layer;
+  for (Layer* layer : std::initializer_list<Layer*>{&sigmoid, &tanh_layer, &relu, &leaky, &gelu, &softmax_layer})
+    check_gradient(*layer, rng);
+}
+
+TEST_CASE("Activation backward passes match their closed forms computed with Eigen", "[02-mlp][activations]") {
+  Rng rng(3);
+  const Tensor x = inputs(rng), g = random_tensor(x.shape(), rng);
+  const Array a = as_eigen(x).array(), dy = as_eigen(g).array();
+  Sigmoid sigmoid;
+  sigmoid.forward(x);
+  const Array s = 1.0f / (1.0f + (-a).exp());
+  require_close(sigmoid.backward(g), tensor_of(dy * s * (1.0f - s)));
+  Tanh tanh_layer;
+  tanh_layer.forward(x);
+  require_close(tanh_layer.backward(g), tensor_of(dy * (1.0f - a.tanh().square())));
+  GELU gelu;
+  gelu.forward(x);
+  const Array cdf = 0.5f * (1.0f + (a * float(M_SQRT1_2)).erf());
+  const Array pdf = (-0.5f * a.square()).exp() / std::sqrt(2.0f * float(M_PI));
+  require_close(gelu.backward(g), tensor_of(dy * (cdf + a * pdf)));
+}
+
+TEST_CASE("Softmax rows sum to one and match Eigen, even for huge logits", "[02-mlp][activations][softmax]") {
+  const Tensor x({2, 3}, {1000.0f, 1001.0f, 1002.0f, -5.0f, 0.0f, 5.0f});
+  Softmax layer;
+  const Tensor s = layer.forward(x);
+  Array shifted = as_eigen(x).array().colwise() - as_eigen(x).array().rowwise().maxCoeff();
+  Array e = shifted.exp();
+  Array expected = e.colwise() / e.rowwise().sum();
+  require_close(s, tensor_of(expected));
+  for (float v : s) CHECK(std::isfinite(v));
+}
+
+TEST_CASE("Sigmoid saturates without overflow or NaN", "[02-mlp][activations]") {
+  Sigmoid sigmoid;
+  const Tensor y = sigmoid.forward(Tensor({1, 2}, {-1000.0f, 1000.0f}));
+  CHECK(y[0] == 0.0f);
+  CHECK(y[1] == 1.0f);
+  const Tensor dx = sigmoid.backward(Tensor({1, 2}, {1.0f, 1.0f}));
+  CHECK(dx[0] == 0.0f);
+  CHECK(dx[1] == 0.0f);
+}

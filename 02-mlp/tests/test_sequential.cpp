@@ -1,0 +1,58 @@
+#include <catch2/catch.hpp>
+
+#include "02-mlp/activations.hpp"
+#include "02-mlp/dense.hpp"
+#include "02-mlp/losses.hpp"
+#include "02-mlp/mlp.hpp"
+#include "02-mlp/sequential.hpp"
+#include "tests/support/gradcheck.hpp"
+#include "tests/support/require_close.hpp"
+
+using namespace dlfs;
+using namespace dlfs::test;
+
+TEST_CASE("A whole MLP's gradients match central differences", "[02-mlp][sequential][grad]") {
+  Rng rng(1);
+  Sequential model;
+  model.emplace<Dense>(4, 6, rng, Init::Xavier);
+  model.emplace<Tanh>();
+  model.emplace<Dense>(6, 5, rng, Init::Xavier);
+  model.emplace<Sigmoid>();
+  model.emplace<Dense>(5, 3, rng, Init::Xavier);
+  Tensor x = random_tensor({3, 4}, rng);
+  const std::vector<int> y = {2, 0, 1};
+  auto loss = [&] { return softmax_cross_entropy(model.forward(x), y).loss; };
+
+  model.zero_grad();
+  const Tensor dx = model.backward(softmax_cross_entropy(model.forward(x), y).grad);
+  require_close(dx, numerical_gradient(loss, x, 1e-3), 1e-4, 2e-3);
+  for (Parameter* p : model.parameters()) {
+    INFO(p->name);
+    require_close(p->grad, numerical_gradient(loss, p->value, 1e-3), 1e-4, 2e-3);
+  }
+}
+
+TEST_CASE("Sequential names parameters by position and describes itself", "[02-mlp][sequential]") {
+  Rng rng(2);
+  Sequential model = make_mlp(8, {4}, 3, "relu", rng);
+  std::vector<std::string> names;
+  for (Parameter* p : model.parameters()) names.push_back(p->name);
+  CHECK(names == std::vector<std::string>{"1.weight", "1.bias", "3.weight", "3.bias"});
+  CHECK(model.name() == "Sequential(Flatten, Dense(8, 4), ReLU, Dense(4, 3))");
+  CHECK(parameter_count(model) == 8 * 4 + 4 + 4 * 3 + 3);
+}
+
+TEST_CASE("Sequential passes the training mode to every layer", "[02-mlp][sequential]") {
+  Rng rng(3);
+  Sequential model = make_mlp(2, {2}, 2, "tanh", rng);
+  model.set_training(false);
+  for (std::size_t i = 0; i < model.size(); ++i) CHECK_FALSE(model[i].training());
+  model.set_training(true);
+  CHECK(model[3].training());
+}
+
+TEST_CASE("make_mlp rejects an unknown activation and lists the valid ones", "[02-mlp][sequential]") {
+  Rng rng(4);
+  CHECK_THROWS_WITH(make_mlp(2, {2}, 2, "swish", rng), Catch::Contains("unknown activation 'swish'") && Catch::Contains("relu, sigmoid"));
+  CHECK_THROWS_WITH(make_mlp(2, {0}, 2, "relu", rng), Catch::Contains("at least one unit"));
+}

@@ -1,0 +1,106 @@
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <filesystem>
+
+#include "02-mlp/losses.hpp"
+#include "02-mlp/mlp.hpp"
+#include "02-mlp/optimizer.hpp"
+#include "02-mlp/train.hpp"
+#include "common/fashion_mnist.hpp"
+
+using namespace dlfs;
+
+namespace {
+
+// Three Gaussian blobs in 2-D: a small problem an MLP learns in a few epochs.
+Examples blobs(std::size_t n, Rng& rng) {
+  Tensor x({n, 2});  // (N, 2)
+  std::vector<int> y(n);
+  const float centers[3][2] = {{0, 2}, {2, -1}, {-2, -1}};
+  for (std::size_t i = 0; i < n; ++i) {
+    y[i] = int(i % 3);
+    x(i, 0) = centers[y[i]][0] + rng.normal(0, 0.7f);
+    x(i, 1) = centers[y[i]][1] + rng.normal(0, 0.7f);
+  }
+  return examples_from_tensor(std::move(x), std::move(y));
+}
+
+}  // namespace
+
+TEST_CASE("Training on blobs repeats its first losses exactly and drives the loss down", "[02-mlp][train][golden]") {
+  Rng data_rng(7), rng(42);
+  const Examples train = blobs(300, data_rng);
+  Sequential model = make_mlp(2, {16}, 3, "relu", rng);
+  SGD sgd(model.parameters(), 0.1f);
+  std::size_t step = 0;
+  TrainOptions options;
+  options.batch_size = 30;
+  options.progress = false;
+  std::vector<double> losses;
+  for (int epoch = 0; epoch < 8; ++epoch)
+    losses.push_back(train_epoch(model, sgd, softmax_cross_entropy, train, rng, constant_schedule(0.1f), step, options).loss);
+  // Golden values: a change to initialisation, shuffling, the loss or the update changes these.
+  CHECK(losses[0] == Approx(0.27326).margin(1e-4));
+  CHECK(losses[1] == Approx(0.10088).margin(1e-4));
+  CHECK(losses[2] == Approx(0.07324).margin(1e-4));
+  CHECK(losses.back() < 0.06);
+  CHECK(step == 8 * 10);
+  const Evaluation ev = evaluate(model, softmax_cross_entropy, train, 3);
+  CHECK(ev.accuracy > 0.95);
+}
+
+TEST_CASE("evaluate fills the confusion matrix and per-class accuracy", "[02-mlp][train]") {
+  // A "model" that always predicts class 1.
+  struct Constant : Layer {
+    Tensor forward(const Tensor& x) override {
+      Tensor logits({x.dim(0), 3});
+      for (std::size_t b = 0; b < x.dim(0); ++b) logits(b, 1) = 1.0f;
+      return logits;
+    }
+    Tensor backward(const Tensor& d) override { return d; }
+    std::string name() const override { return "Constant"; }
+  } constant;
+  const Examples data = examples_from_tensor(Tensor({4, 1}), {0, 1, 1, 2});
+  const Evaluation ev = evaluate(constant, softmax_cross_entropy, data, 3, 3);
+  CHECK(ev.accuracy == 0.5);
+  CHECK(ev.confusion[0][1] == 1);
+  CHECK(ev.confusion[1][1] == 2);
+  CHECK(ev.confusion[2][1] == 1);
+  CHECK(ev.per_class_accuracy == std::vector<double>{0.0, 1.0, 0.0});
+}
+
+TEST_CASE("The cosine schedule decays from lr to zero", "[02-mlp][train][schedule]") {
+  const Schedule s = cosine_schedule(0.1f, 100);
+  CHECK(s(0) == Approx(0.1f));
+  CHECK(s(50) == Approx(0.05f));
+  CHECK(s(100) == Approx(0.0f).margin(1e-9));
+  CHECK(s(200) == Approx(0.0f).margin(1e-9));
+  CHECK(constant_schedule(0.3f)(1000) == 0.3f);
+}
+
+TEST_CASE("gather_rows picks rows in the given order", "[02-mlp][train]") {
+  const Tensor x({3, 2}, {0, 1, 2, 3, 4, 5});
+  const Tensor g = gather_rows(x, {2, 0});
+  CHECK(g.shape() == Shape{2, 2});
+  CHECK(g[0] == 4);
+  CHECK(g[3] == 1);
+  CHECK_THROWS_WITH(gather_rows(x, {3}), Catch::Contains("index 3 of 3"));
+}
+
+TEST_CASE("An MLP learns a real Fashion-MNIST subset", "[02-mlp][train][real-data]") {
+  const std::string dir = fashion_mnist_dir();
+  if (!std::filesystem::exists(dir + "/train-images-idx3-ubyte.gz")) FAIL(dir + " is missing: run ./dlfs setup");
+  const FashionMnist data = load_fashion_mnist(dir, 3000);
+  const auto [mean, stddev] = data.train.pixel_mean_stddev();
+  const Examples train = examples_from_images(data.train, mean, stddev);
+  const Examples test = examples_from_images(data.test, mean, stddev);
+  Rng rng(1);
+  Sequential model = make_mlp(784, {64}, 10, "relu", rng);
+  SGD sgd(model.parameters(), 0.1f);
+  std::size_t step = 0;
+  TrainOptions options;
+  options.progress = false;
+  for (int epoch = 0; epoch < 3; ++epoch)
+    train_epoch(model, sgd, softmax_cross_entropy, train, rng, constant_schedule(0.1f), step, options);
+  CHECK(evaluate(model, softmax_cross_entropy, test, 10).accuracy > 0.75);
+}
