@@ -2,11 +2,14 @@
 #include <cmath>
 #include <filesystem>
 
+#include "02-mlp/activations.hpp"
+#include "02-mlp/dense.hpp"
 #include "02-mlp/losses.hpp"
 #include "02-mlp/mlp.hpp"
 #include "02-mlp/optimizer.hpp"
 #include "02-mlp/train.hpp"
 #include "common/fashion_mnist.hpp"
+#include "common/ops.hpp"
 
 using namespace dlfs;
 
@@ -47,6 +50,25 @@ TEST_CASE("Training on blobs repeats its first losses exactly and drives the los
   CHECK(step == 8 * 10);
   const Evaluation ev = evaluate(model, softmax_cross_entropy, train, 3);
   CHECK(ev.accuracy > 0.95);
+}
+
+TEST_CASE("A 2-4-2 MLP learns XOR, which no perceptron can", "[02-mlp][train][xor]") {
+  Rng rng(42);
+  Sequential model;
+  model.emplace<Dense>(2, 4, rng, Init::Xavier);
+  model.emplace<Tanh>();
+  model.emplace<Dense>(4, 2, rng, Init::Xavier);
+  SGD sgd(model.parameters(), 0.5f);
+  const Tensor x({4, 2}, {0, 0, 0, 1, 1, 0, 1, 1});
+  const std::vector<int> y = {0, 1, 1, 0};
+  for (int epoch = 0; epoch < 500; ++epoch) {
+    const LossAndGrad l = softmax_cross_entropy(model.forward(x), y);
+    sgd.zero_grad();
+    model.backward(l.grad);
+    sgd.step();
+  }
+  const auto predicted = argmax(model.forward(x), 1);
+  for (std::size_t i = 0; i < 4; ++i) CHECK(predicted[i] == std::size_t(y[i]));
 }
 
 TEST_CASE("evaluate fills the confusion matrix and per-class accuracy", "[02-mlp][train]") {
