@@ -51,8 +51,8 @@ TEST_CASE("read_idx reads plain and gzipped files alike", "[common][idx]") {
 
 TEST_CASE("read_idx names the file and the problem for every bad file", "[common][idx]") {
   const std::string dir = test::scratch_dir("idx-bad");
-  Bytes truncated = valid_images();
-  truncated.resize(truncated.size() - 5);
+  const Bytes valid = valid_images();
+  const Bytes truncated(valid.begin(), valid.end() - 5);
   Bytes wrong_magic = valid_images();
   wrong_magic[0] = 0x1f;
   Bytes bad_type = valid_images();
@@ -63,8 +63,8 @@ TEST_CASE("read_idx names the file and the problem for every bad file", "[common
   huge_claim.insert(huge_claim.end(), {1, 2, 3, 4});
   Bytes trailing = valid_images();
   trailing.push_back(0);
-  Bytes short_header = idx_header(0x08, {2, 2, 3});
-  short_header.resize(9);
+  const Bytes full_header = idx_header(0x08, {2, 2, 3});
+  const Bytes short_header(full_header.begin(), full_header.begin() + 9);
 
   struct Case {
     std::string file;
