@@ -1,0 +1,43 @@
+// Shared by the optimizer tests: a parameter, a fixed sequence of gradients, and a loop that feeds
+// them to an optimizer, so each test can replay the same sequence through its Eigen reference.
+#pragma once
+
+#include <vector>
+
+#include "02-mlp/optimizer.hpp"
+#include "tests/support/eigen.hpp"
+#include "tests/support/gradcheck.hpp"
+
+namespace dlfs::test {
+
+// A (2, 3) parameter "w" with N(0, 1) values.
+inline Parameter random_parameter(std::uint64_t seed) {
+  Rng rng(seed);
+  return Parameter("w", random_tensor({2, 3}, rng));
+}
+
+// `steps` gradients for a (2, 3) parameter, with columns on different scales (0.01, 1, 100) so
+// that per-parameter adaptive rates have something to adapt to.
+inline std::vector<Tensor> random_gradients(int steps, std::uint64_t seed) {
+  Rng rng(seed);
+  std::vector<Tensor> grads;
+  for (int t = 0; t < steps; ++t) {
+    Tensor g = random_tensor({2, 3}, rng);  // (2, 3)
+    for (std::size_t r = 0; r < 2; ++r) g(r, 0) *= 0.01f, g(r, 2) *= 100.0f;
+    grads.push_back(std::move(g));
+  }
+  return grads;
+}
+
+// Sets p.grad = grads[t] and steps, for every t in order.
+inline void run_steps(Optimizer& optimizer, Parameter& p, const std::vector<Tensor>& grads) {
+  for (const Tensor& g : grads) {
+    p.grad.copy_from(g);
+    optimizer.step();
+  }
+}
+
+// The parameter's value as a double-precision Eigen matrix, for the references.
+inline MatrixD as_double(const Tensor& t) { return as_eigen(t).cast<double>(); }
+
+}  // namespace dlfs::test
