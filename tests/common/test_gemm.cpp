@@ -1,4 +1,8 @@
+#include <omp.h>
+
 #include <catch2/catch.hpp>
+#include <cmath>
+#include <limits>
 
 #include "common/gemm.hpp"
 #include "common/random.hpp"
@@ -11,43 +15,147 @@ using namespace dlfs::test;
 
 namespace {
 
-// op(X) as an Eigen matrix.
-Matrix op(const Tensor& x, Trans t) {
-  return t == Trans::Yes ? Matrix(as_eigen(x).transpose()) : Matrix(as_eigen(x));
+using Strided = Eigen::Map<const Matrix, 0, Eigen::OuterStride<>>;
+
+const Trans kBoth[] = {Trans::No, Trans::Yes};
+
+// The top-left rows x cols block of a (possibly wider) row-major buffer, as a tensor.
+Tensor block(const Tensor& t, std::size_t rows, std::size_t cols) {
+  Tensor out({rows, cols});
+  for (std::size_t i = 0; i < rows; ++i)
+    for (std::size_t j = 0; j < cols; ++j) out(i, j) = t[i * t.dim(1) + j];
+  return out;
 }
 
-void check_sgemm(std::size_t M, std::size_t N, std::size_t K, Trans ta, Trans tb, float alpha, float beta) {
+// Runs sgemm on C = alpha op(A) op(B) + beta C and checks it against Eigen and (unless the product
+// is big enough to make the three-loop reference slow) against sgemm_reference. Every matrix is
+// stored with `pad` spare columns (leading dimension = columns + pad), which must stay untouched.
+void check_sgemm(std::size_t M, std::size_t N, std::size_t K, Trans ta, Trans tb, float alpha,
+                 float beta, std::size_t pad = 0, bool with_reference = true) {
   INFO("M=" << M << " N=" << N << " K=" << K << " transA=" << (ta == Trans::Yes) << " transB="
-            << (tb == Trans::Yes) << " alpha=" << alpha << " beta=" << beta);
+            << (tb == Trans::Yes) << " alpha=" << alpha << " beta=" << beta << " pad=" << pad);
   Rng rng(M * 131 + N * 17 + K);
-  Tensor A = random_tensor(ta == Trans::Yes ? Shape{K, M} : Shape{M, K}, rng);
-  Tensor B = random_tensor(tb == Trans::Yes ? Shape{N, K} : Shape{K, N}, rng);
-  Tensor C0 = random_tensor({M, N}, rng);
-  Tensor expected = from_eigen((alpha * (op(A, ta) * op(B, tb)) + beta * as_eigen(C0)).eval());
-  if (M * N == 0) expected = Tensor({M, N});
+  const std::size_t a_rows = ta == Trans::Yes ? K : M, a_cols = ta == Trans::Yes ? M : K;
+  const std::size_t b_rows = tb == Trans::Yes ? N : K, b_cols = tb == Trans::Yes ? K : N;
+  const std::size_t lda = a_cols + pad, ldb = b_cols + pad, ldc = N + pad;
+  Tensor A = random_tensor({a_rows, lda}, rng), B = random_tensor({b_rows, ldb}, rng);
+  Tensor C0 = random_tensor({M, ldc}, rng);
 
-  Tensor fast = C0, reference = C0;
-  sgemm(ta, tb, M, N, K, alpha, A.data(), A.dim(1), B.data(), B.dim(1), beta, fast.data(), N);
-  sgemm_reference(ta, tb, M, N, K, alpha, A.data(), A.dim(1), B.data(), B.dim(1), beta,
-                  reference.data(), N);
+  // Eigen, on strided views of the same buffers.
+  const Strided a(A.data(), a_rows, a_cols, Eigen::OuterStride<>(lda));
+  const Strided b(B.data(), b_rows, b_cols, Eigen::OuterStride<>(ldb));
+  const Strided c0(C0.data(), M, N, Eigen::OuterStride<>(ldc));
+  Matrix opa = ta == Trans::Yes ? Matrix(a.transpose()) : Matrix(a);
+  Matrix opb = tb == Trans::Yes ? Matrix(b.transpose()) : Matrix(b);
+  Matrix product = Matrix::Zero(Eigen::Index(M), Eigen::Index(N));
+  if (K > 0) product = opa * opb;
+  const Tensor expected = from_eigen((alpha * product + beta * c0).eval());
+
+  Tensor fast = C0;
+  sgemm(ta, tb, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, fast.data(), ldc);
   const double tol = 1e-5 * double(K + 1);
-  require_close(reference, expected, tol, 1e-4);
-  require_close(fast, expected, tol, 1e-4);
+  require_close(block(fast, M, N), expected, tol, 1e-4);
+  std::size_t padding_written = 0;  // the padding columns of C are not ours to write
+  for (std::size_t i = 0; i < M; ++i)
+    for (std::size_t j = N; j < ldc; ++j) padding_written += fast[i * ldc + j] != C0[i * ldc + j];
+  REQUIRE(padding_written == 0);
+
+  if (with_reference) {
+    Tensor reference = C0;
+    sgemm_reference(ta, tb, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, reference.data(), ldc);
+    require_close(block(reference, M, N), expected, tol, 1e-4);
+    require_close(block(fast, M, N), block(reference, M, N), tol, 1e-4);
+  }
+}
+
+// Every transpose, with alpha/beta pairs that overwrite, accumulate, and scale both ways.
+void check_all_variants(std::size_t M, std::size_t N, std::size_t K) {
+  for (Trans ta : kBoth)
+    for (Trans tb : kBoth)
+      for (auto [alpha, beta] : {std::pair{1.0f, 0.0f}, {0.5f, 1.0f}, {-2.0f, 0.25f}})
+        check_sgemm(M, N, K, ta, tb, alpha, beta);
 }
 
 }  // namespace
 
-TEST_CASE("sgemm matches Eigen for every transpose, alpha and beta", "[common][gemm]") {
-  const std::size_t sizes[][3] = {{1, 1, 1}, {7, 5, 3}, {63, 65, 17}, {64, 31, 100}};
-  for (auto [M, N, K] : sizes)
-    for (Trans ta : {Trans::No, Trans::Yes})
-      for (Trans tb : {Trans::No, Trans::Yes})
-        for (auto [alpha, beta] : {std::pair{1.0f, 0.0f}, {0.5f, 1.0f}, {-2.0f, 0.25f}})
-          check_sgemm(M, N, K, ta, tb, alpha, beta);
+TEST_CASE("sgemm matches the reference and Eigen for every transpose at sizes 0, 1, 7, 63, 65", "[common][gemm]") {
+  for (std::size_t n : {0, 1, 7, 63, 65}) check_all_variants(n, n, n);
+}
+
+TEST_CASE("sgemm matches the reference and Eigen at 257, past one register tile and one A block", "[common][gemm]") {
+  // 257 = 18 tiles of 14 rows + 5, = 8 tiles of 32 columns + 1, and more than one 168-row A block.
+  for (Trans ta : kBoth)
+    for (Trans tb : kBoth) {
+      check_sgemm(257, 257, 257, ta, tb, -0.5f, 0.75f);
+      check_sgemm(257, 257, 257, ta, tb, 1.0f, 0.0f, 0, false);
+    }
+}
+
+TEST_CASE("sgemm matches the reference and Eigen for mixed odd sizes", "[common][gemm]") {
+  const std::size_t sizes[][3] = {{7, 65, 63}, {65, 7, 257}, {63, 257, 1}, {257, 1, 7},
+                                  {1, 63, 65}, {65, 257, 7}, {2, 3, 1}, {15, 33, 17}};
+  for (auto [M, N, K] : sizes) check_all_variants(M, N, K);
+}
+
+TEST_CASE("sgemm handles tall-skinny products such as a convolution's im2col", "[common][gemm]") {
+  // (patches, taps) x (taps, channels): N below one column tile, so A is read in place.
+  const std::size_t sizes[][3] = {{2000, 6, 25}, {1031, 3, 17}, {300, 16, 150}, {517, 33, 9}};
+  for (auto [M, N, K] : sizes) check_all_variants(M, N, K);
+}
+
+TEST_CASE("sgemm handles short-wide products, including more columns than one B panel", "[common][gemm]") {
+  const std::size_t sizes[][3] = {{6, 2000, 25}, {3, 1031, 17}, {1, 2100, 30}, {20, 2100, 9}};
+  for (auto [M, N, K] : sizes) check_all_variants(M, N, K);
+}
+
+TEST_CASE("sgemm handles matrix-vector shapes and products two or three columns thin", "[common][gemm]") {
+  const std::size_t sizes[][3] = {{1, 1000, 300}, {1000, 1, 300}, {1, 1, 500}, {1, 37, 5}, {37, 1, 5},
+                                  {300, 2, 100}, {50, 3, 64}, {40, 3, 63}};
+  for (auto [M, N, K] : sizes) check_all_variants(M, N, K);
+  for (Trans ta : kBoth)
+    for (Trans tb : kBoth) {
+      check_sgemm(1, 70, 40, ta, tb, 1.5f, 0.5f, 3);
+      check_sgemm(70, 1, 40, ta, tb, 1.5f, 0.5f, 3);
+    }
+}
+
+TEST_CASE("sgemm with at most one row tile reads B in place, ragged columns included", "[common][gemm]") {
+  const std::size_t sizes[][3] = {{14, 100, 70}, {3, 2100, 40}, {5, 70, 1100}, {2, 64, 9}};
+  for (auto [M, N, K] : sizes) check_all_variants(M, N, K);
+}
+
+TEST_CASE("sgemm with K deeper than one cache slice applies beta once", "[common][gemm]") {
+  // K = 1100 is two full slices of 512 and a ragged one; beta must scale C only on the first.
+  for (Trans ta : kBoth)
+    for (Trans tb : kBoth) check_sgemm(33, 40, 1100, ta, tb, 1.0f, 0.5f);
+}
+
+TEST_CASE("sgemm respects leading dimensions larger than the matrix", "[common][gemm]") {
+  for (Trans ta : kBoth)
+    for (Trans tb : kBoth) {
+      check_sgemm(65, 70, 63, ta, tb, 1.0f, 0.5f, 5);
+      check_sgemm(30, 7, 40, ta, tb, 2.0f, 0.0f, 3);
+    }
+}
+
+TEST_CASE("sgemm packs A when its rows are 4 KiB or more apart and still matches", "[common][gemm]") {
+  for (Trans tb : kBoth) {
+    check_sgemm(65, 70, 1030, Trans::No, tb, 1.0f, 0.5f);   // lda = K = 1030
+    check_sgemm(1030, 70, 9, Trans::Yes, tb, 1.0f, 0.5f);   // lda = M = 1030
+    check_sgemm(40, 50, 20, Trans::No, tb, 1.0f, 0.0f, 1100);  // lda = 1120 by padding
+  }
 }
 
 TEST_CASE("sgemm with K = 0 scales C by beta", "[common][gemm]") {
   check_sgemm(4, 3, 0, Trans::No, Trans::No, 1.0f, 0.5f);
+  check_sgemm(40, 33, 0, Trans::Yes, Trans::Yes, 1.0f, 0.0f);
+}
+
+TEST_CASE("sgemm with alpha = 0 scales C by beta without reading A or B", "[common][gemm]") {
+  Tensor A({3, 3}, std::numeric_limits<float>::quiet_NaN()), B = A;
+  Tensor C({3, 3}, 2.0f);
+  sgemm(Trans::No, Trans::No, 3, 3, 3, 0.0f, A.data(), 3, B.data(), 3, 0.5f, C.data(), 3);
+  require_close(C, Tensor({3, 3}, 1.0f));
 }
 
 TEST_CASE("sgemm with beta = 0 ignores NaN already in C", "[common][gemm]") {
@@ -55,6 +163,56 @@ TEST_CASE("sgemm with beta = 0 ignores NaN already in C", "[common][gemm]") {
   Tensor C({2, 2}, std::numeric_limits<float>::quiet_NaN());
   matmul(A, B, C);
   require_close(C, A);
+
+  // The same through full and ragged register tiles of every transpose.
+  Rng rng(7);
+  Tensor X = random_tensor({65, 65}, rng), Y = random_tensor({65, 65}, rng);
+  for (Trans ta : kBoth)
+    for (Trans tb : kBoth) {
+      Tensor fast({65, 65}, std::numeric_limits<float>::quiet_NaN()), reference({65, 65});
+      sgemm(ta, tb, 65, 65, 65, 1.0f, X.data(), 65, Y.data(), 65, 0.0f, fast.data(), 65);
+      sgemm_reference(ta, tb, 65, 65, 65, 1.0f, X.data(), 65, Y.data(), 65, 0.0f, reference.data(), 65);
+      require_close(fast, reference, 1e-4, 1e-4);
+    }
+}
+
+TEST_CASE("sgemm gives bitwise the same result on one thread and on two", "[common][gemm][threads]") {
+  // Threads split C, never the sum over k, so each element is summed in the same order.
+  Rng rng(11);
+  const std::size_t M = 300, N = 200, K = 700;
+  Tensor A = random_tensor({M, K}, rng), B = random_tensor({N, K}, rng);
+  Tensor one({M, N}), two({M, N});
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(1);
+  sgemm(Trans::No, Trans::Yes, M, N, K, 1.0f, A.data(), K, B.data(), K, 0.0f, one.data(), N);
+  omp_set_num_threads(2);
+  sgemm(Trans::No, Trans::Yes, M, N, K, 1.0f, A.data(), K, B.data(), K, 0.0f, two.data(), N);
+  omp_set_num_threads(saved);
+  std::size_t differ = 0;
+  for (std::size_t i = 0; i < one.size(); ++i) differ += one[i] != two[i];
+  REQUIRE(differ == 0);
+}
+
+TEST_CASE("sgemm called from inside an OpenMP parallel region gives right results", "[common][gemm][threads]") {
+  // Each thread of the caller's region runs its own product; sgemm must not nest more threads
+  // (it sees omp_in_parallel()) and must not share scratch space between the callers.
+  Rng rng(5);
+  const std::size_t M = 200, N = 150, K = 300;
+  Tensor A = random_tensor({M, K}, rng), B = random_tensor({K, N}, rng);
+  Tensor results[4];
+#pragma omp parallel for num_threads(2)
+  for (int t = 0; t < 4; ++t) {
+    results[t] = Tensor({M, N});
+    sgemm(Trans::No, Trans::No, M, N, K, float(t + 1), A.data(), K, B.data(), N, 0.0f,
+          results[t].data(), N);
+  }
+  Tensor reference({M, N});
+  sgemm_reference(Trans::No, Trans::No, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, reference.data(), N);
+  for (int t = 0; t < 4; ++t) {
+    Tensor expected = reference;
+    for (float& x : expected) x *= float(t + 1);
+    require_close(results[t], expected, 1e-5 * double(K + 1), 1e-4);
+  }
 }
 
 TEST_CASE("matmul allocates its output and checks shapes", "[common][gemm]") {

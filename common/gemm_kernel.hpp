@@ -1,0 +1,258 @@
+// The innermost piece of the fast GEMM: the register-tiled micro-kernel (see gemm.md, step 5).
+//
+// The micro-kernel computes one small tile of C, R rows by V vectors of columns, entirely in
+// registers:
+//
+//     for k in 0..kc:                      (one rank-1 update of the tile per k)
+//       b_v   = op(B)[k, v*W .. v*W+W)     V vector loads
+//       for r in 0..R:
+//         a   = op(A)[r, k]                one broadcast
+//         acc[r][v] += a * b_v             V fused multiply-adds
+//
+// R*V accumulators stay in registers for the whole k loop, so C is read and written once per
+// tile, and every value loaded from A or B feeds V or R multiply-adds. The code is written once
+// against a small vector type, Vec; only Vec and the tile shape change with the instruction set,
+// chosen at compile time:
+//
+//   AVX-512 (32 registers of 16 floats): 14 x 32 tile = 28 accumulators + 2 B vectors + 1 broadcast
+//   AVX2+FMA (16 registers of 8 floats):   6 x 16 tile = 12 accumulators + 2 B vectors + 1 broadcast
+//   portable (a GCC/Clang vector of 4):     4 x 8 tile, which compilers map onto SSE2 or NEON
+//
+// This is an internal header of common/gemm.cpp; chapters call dlfs::sgemm (common/gemm.hpp).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#include <immintrin.h>
+#endif
+
+namespace dlfs::gemm_detail {
+
+#if defined(__AVX512F__)
+
+// One AVX-512 register: 16 floats. A partial load/store touches only the first n lanes (a mask),
+// and never the memory past them, so ragged matrix edges need no scalar clean-up loop.
+struct Vec {
+  static constexpr int kWidth = 16;
+  __m512 v;
+
+  static Vec zero() { return {_mm512_setzero_ps()}; }
+  static Vec broadcast(float x) { return {_mm512_set1_ps(x)}; }
+  static Vec load(const float* p) { return {_mm512_loadu_ps(p)}; }
+  static Vec load(const float* p, int n) { return {_mm512_maskz_loadu_ps(mask(n), p)}; }
+  void store(float* p) const { _mm512_storeu_ps(p, v); }
+  void store(float* p, int n) const { _mm512_mask_storeu_ps(p, mask(n), v); }
+  static __mmask16 mask(int n) { return __mmask16((1u << n) - 1u); }
+};
+inline Vec fma(Vec a, Vec b, Vec c) { return {_mm512_fmadd_ps(a.v, b.v, c.v)}; }  // a*b + c
+inline Vec mul(Vec a, Vec b) { return {_mm512_mul_ps(a.v, b.v)}; }
+inline Vec add(Vec a, Vec b) { return {_mm512_add_ps(a.v, b.v)}; }
+// The sum of the lanes. (GCC 12 warns falsely inside its own reduction intrinsic, which starts
+// from an "undefined" register; the pragma silences that, and only that, here.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+inline float hsum(Vec a) { return _mm512_reduce_add_ps(a.v); }
+#pragma GCC diagnostic pop
+constexpr int kMR = 14;  // rows of the register tile
+constexpr int kNV = 2;   // vectors of columns of the register tile (kNR = 32 columns)
+
+#elif defined(__AVX2__) && defined(__FMA__)
+
+// One AVX2 register: 8 floats. AVX2 has masked loads and stores too, driven by a vector whose
+// lanes are all-ones (keep) or zero (skip).
+struct Vec {
+  static constexpr int kWidth = 8;
+  __m256 v;
+
+  static Vec zero() { return {_mm256_setzero_ps()}; }
+  static Vec broadcast(float x) { return {_mm256_set1_ps(x)}; }
+  static Vec load(const float* p) { return {_mm256_loadu_ps(p)}; }
+  static Vec load(const float* p, int n) { return {_mm256_maskload_ps(p, mask(n))}; }
+  void store(float* p) const { _mm256_storeu_ps(p, v); }
+  void store(float* p, int n) const { _mm256_maskstore_ps(p, mask(n), v); }
+  static __m256i mask(int n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+};
+inline Vec fma(Vec a, Vec b, Vec c) { return {_mm256_fmadd_ps(a.v, b.v, c.v)}; }
+inline Vec mul(Vec a, Vec b) { return {_mm256_mul_ps(a.v, b.v)}; }
+inline Vec add(Vec a, Vec b) { return {_mm256_add_ps(a.v, b.v)}; }
+inline float hsum(Vec a) {
+  __m128 x = _mm_add_ps(_mm256_castps256_ps128(a.v), _mm256_extractf128_ps(a.v, 1));  // 8 -> 4
+  x = _mm_add_ps(x, _mm_movehl_ps(x, x));                                             // 4 -> 2
+  return _mm_cvtss_f32(_mm_add_ss(x, _mm_movehdup_ps(x)));                            // 2 -> 1
+}
+constexpr int kMR = 6;
+constexpr int kNV = 2;  // kNR = 16
+
+#else
+
+// Portable: four floats as a GCC/Clang vector type, which the compiler maps onto whatever SIMD
+// the target has (SSE2, x86-64's baseline; NEON on ARM), with a*b + c as plain arithmetic.
+// (A struct of float[4] with loops looks the same but is left in memory: 12 GFLOPS, not 44.)
+struct Vec {
+  static constexpr int kWidth = 4;
+  typedef float F4 __attribute__((vector_size(16)));
+  F4 v;
+
+  static Vec zero() { return {F4{0.0f, 0.0f, 0.0f, 0.0f}}; }
+  static Vec broadcast(float x) { return {F4{x, x, x, x}}; }
+  static Vec load(const float* p) {
+    F4 r;
+    __builtin_memcpy(&r, p, sizeof r);
+    return {r};
+  }
+  static Vec load(const float* p, int n) {
+    Vec r = zero();
+    for (int i = 0; i < n; ++i) r.v[i] = p[i];
+    return r;
+  }
+  void store(float* p) const { __builtin_memcpy(p, &v, sizeof v); }
+  void store(float* p, int n) const {
+    for (int i = 0; i < n; ++i) p[i] = v[i];
+  }
+};
+inline Vec fma(Vec a, Vec b, Vec c) { return {a.v * b.v + c.v}; }
+inline Vec mul(Vec a, Vec b) { return {a.v * b.v}; }
+inline Vec add(Vec a, Vec b) { return {a.v + b.v}; }
+inline float hsum(Vec a) { return (a.v[0] + a.v[1]) + (a.v[2] + a.v[3]); }
+constexpr int kMR = 4;
+constexpr int kNV = 2;  // kNR = 8
+
+#endif
+
+constexpr int kW = Vec::kWidth;
+constexpr int kNR = kNV * kW;  // columns of the register tile; packed B micro-panels are this wide
+
+// Packing helper: dst[k * dst_stride + r] = src[r * ld + k] for r < rows, k < kc; that is, a
+// block of at most kW rows read along k and written k-major (the transpose the packed panels
+// need when the source runs the other way). Lanes rows..lanes-1 of each written run are zero, so
+// a B panel comes out zero-padded; lanes <= dst_stride.
+#if defined(__AVX512F__)
+
+// Sixteen rows of sixteen floats, transposed in registers: three rounds of shuffles, each
+// interleaving pairs at a coarser grain (single floats, pairs of floats, 128-bit lanes, twice),
+// 64 shuffles for 256 floats, instead of 256 scalar loads and stores to scattered addresses.
+// (GCC 12 warns falsely inside its own shuffle intrinsics, which start from an "undefined"
+// register; the pragma silences that, and only that, here.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+inline void transpose16x16(__m512 r[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 8; ++i) {  // t[2i] = r[2i][0] r[2i+1][0] r[2i][1] r[2i+1][1] per 128-bit lane
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int g = 0; g < 4; ++g) {  // r[4g+c], lane L: rows 4g..4g+3 at column 4L+c
+    r[4 * g + 0] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
+    r[4 * g + 1] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
+    r[4 * g + 2] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+    r[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
+  }
+  for (int c = 0; c < 4; ++c) {  // a 4x4 transpose of 128-bit lanes among r[c], r[4+c], r[8+c], r[12+c]
+    const __m512 x0 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88);
+    const __m512 x1 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xDD);
+    const __m512 y0 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88);
+    const __m512 y1 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xDD);
+    t[c] = _mm512_shuffle_f32x4(x0, y0, 0x88);
+    t[4 + c] = _mm512_shuffle_f32x4(x1, y1, 0x88);
+    t[8 + c] = _mm512_shuffle_f32x4(x0, y0, 0xDD);
+    t[12 + c] = _mm512_shuffle_f32x4(x1, y1, 0xDD);
+  }
+  for (int i = 0; i < 16; ++i) r[i] = t[i];
+}
+
+inline void pack_transposed(const float* src, std::size_t ld, int rows, std::size_t kc, float* dst,
+                            std::size_t dst_stride, int lanes) {
+  for (std::size_t k0 = 0; k0 < kc; k0 += 16) {
+    const int kt = int(std::min<std::size_t>(16, kc - k0));
+    __m512 r[16];
+    for (int i = 0; i < 16; ++i)
+      r[i] = i < rows ? _mm512_maskz_loadu_ps(Vec::mask(kt), src + i * ld + k0) : _mm512_setzero_ps();
+    transpose16x16(r);
+    for (int k = 0; k < kt; ++k) _mm512_mask_storeu_ps(dst + (k0 + k) * dst_stride, Vec::mask(lanes), r[k]);
+  }
+}
+#pragma GCC diagnostic pop
+
+#else
+
+inline void pack_transposed(const float* src, std::size_t ld, int rows, std::size_t kc, float* dst,
+                            std::size_t dst_stride, int lanes) {
+  for (std::size_t k = 0; k < kc; ++k)
+    for (int r = rows; r < lanes; ++r) dst[k * dst_stride + r] = 0.0f;
+  for (int r = 0; r < rows; ++r)
+    for (std::size_t k = 0; k < kc; ++k) dst[k * dst_stride + r] = src[r * ld + k];
+}
+
+#endif
+
+// How the micro-kernel finds op(A)[r, k] for the R rows of its tile.
+//   kKMajor: a[k * a_stride + r]: the R values of one k are adjacent. This is a packed A
+//            micro-panel (a_stride = kMR) and also A^T read in place (a_stride = lda).
+//   kRows:   a[r * a_stride + k]: row r of op(A) is contiguous. This is A read in place
+//            (a_stride = lda), used when packing would not pay for itself (see gemm.cpp).
+enum class ALayout { kKMajor, kRows };
+
+// C[0:R, 0:n] = alpha * (op(A) op(B))[tile] + beta * C[0:R, 0:n]       (n <= V * kW)
+//
+// b holds kc rows of V * kW floats, b_stride apart: a packed B micro-panel (b_stride = kNR,
+// zero-padded past column n) or B itself (b_stride = ldb, only where the tile is whole), so its
+// loads are always whole vectors. beta == 0 never reads C (C may hold NaN, as BLAS allows).
+template <int R, int V, ALayout L>
+inline void micro_kernel(std::size_t kc, const float* a, std::size_t a_stride, const float* b,
+                         std::size_t b_stride, float* c, std::size_t ldc, int n, float alpha, float beta) {
+  // Ask for the tile of C now, so its cache lines arrive while the k loop runs instead of
+  // stalling the write-back (C's rows are far apart: each is a separate stream).
+  for (int r = 0; r < R; ++r) {
+    __builtin_prefetch(c + r * ldc, 1);
+    __builtin_prefetch(c + r * ldc + V * kW - 1, 1);
+  }
+  Vec acc[R][V];
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < V; ++v) acc[r][v] = Vec::zero();
+
+  // In the kRows layout the R rows are R different addresses. From a second base pointer half-way
+  // down, rows r and r + H share the offset r * a_stride, which halves the registers the addressing
+  // needs: x86-64 has 16, and 14 row offsets plus the loop's own pointers would spill (186 -> 207
+  // GFLOPS on the 4096 x 150 x 16 im2col product).
+  constexpr int H = (R + 1) / 2;
+  const float* a_hi = a + (L == ALayout::kRows ? H * a_stride : 0);
+
+  // The hot loop: R*V independent multiply-add chains keep both FMA units busy despite each FMA's
+  // 4-cycle latency (that takes at least 2 units x 4 cycles = 8 chains in flight).
+  for (std::size_t k = 0; k < kc; ++k) {
+    Vec bv[V];
+    for (int v = 0; v < V; ++v) bv[v] = Vec::load(b + v * kW);
+    for (int r = 0; r < R; ++r) {
+      const float x = L == ALayout::kKMajor ? a[r] : r < H ? a[r * a_stride] : a_hi[(r - H) * a_stride];
+      const Vec ar = Vec::broadcast(x);
+      for (int v = 0; v < V; ++v) acc[r][v] = fma(ar, bv[v], acc[r][v]);
+    }
+    a += L == ALayout::kKMajor ? a_stride : 1;
+    a_hi += 1;
+    b += b_stride;
+  }
+
+  // Write back: C = alpha * acc + beta * C, whole vectors where the tile is full, masked at the
+  // right edge of C.
+  const Vec va = Vec::broadcast(alpha), vb = Vec::broadcast(beta);
+  for (int r = 0; r < R; ++r) {
+    float* cr = c + r * ldc;
+    for (int v = 0; v < V; ++v) {
+      const int cols = std::min(n - v * kW, kW);  // columns of C this vector covers
+      if (cols <= 0) break;
+      const Vec product = mul(va, acc[r][v]);
+      if (cols == kW) {
+        (beta == 0.0f ? product : fma(vb, Vec::load(cr + v * kW), product)).store(cr + v * kW);
+      } else {
+        (beta == 0.0f ? product : fma(vb, Vec::load(cr + v * kW, cols), product)).store(cr + v * kW, cols);
+      }
+    }
+  }
+}
+
+}  // namespace dlfs::gemm_detail
