@@ -2,6 +2,10 @@
 //
 //   build/02-mlp/mlp                         784-256-128-10 ReLU, batch 64, SGD lr 0.1 cosine, 10 epochs
 //   build/02-mlp/mlp --limit 5000 --epochs 3 a quick run
+//   build/02-mlp/mlp --save m.safetensors    keep the trained model (the file format: chapter 08)
+//   build/02-mlp/mlp --load m.safetensors --epochs 0    evaluate a saved model (or train it further)
+//   build/02-mlp/mlp --checkpoint c.safetensors         after every epoch, save all it takes to resume
+//   build/02-mlp/mlp --resume c.safetensors             continue an interrupted run (same flags)
 //
 // Writes runs/02-mlp/{metrics.csv, curves.svg, confusion.svg} and ends with a `result:` line.
 #include <CLI/CLI.hpp>
@@ -17,6 +21,7 @@
 #include "common/fashion_mnist.hpp"
 #include "common/metrics_csv.hpp"
 #include "common/plot_svg.hpp"
+#include "common/safetensors.hpp"
 #include "common/system.hpp"
 
 using namespace dlfs;
@@ -56,11 +61,19 @@ std::string gradient_rms(Layer& model) {
   return out;
 }
 
+// A float as text that reads back to the same float (9 significant digits always suffice).
+std::string exact(float value) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", double(value));
+  return buf;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Train an MLP on Fashion-MNIST (chapter 02)"};
   std::string hidden_text = "256,128", activation = "relu", data_flag, out_dir = "runs/02-mlp", schedule_name = "cosine";
+  std::string save_path, load_path, checkpoint_path, resume_path;
   float lr = 0.1f;
   std::size_t batch = 64, epochs = 10, limit = 0;
   int threads = 0;
@@ -79,6 +92,10 @@ int main(int argc, char** argv) {
   app.add_option("--data", data_flag, "Fashion-MNIST directory (default: $DLFS_DATA or " + std::string(kDefaultFashionMnistDir) + ")");
   app.add_option("--out", out_dir, "where to write metrics.csv, curves.svg and confusion.svg");
   app.add_flag("--grad-stats", grad_stats, "print each layer's weight-gradient RMS every epoch");
+  app.add_option("--save", save_path, "save the trained model to FILE (safetensors)");
+  auto* load = app.add_option("--load", load_path, "start from a saved model: train it further, or only evaluate it with --epochs 0");
+  app.add_option("--checkpoint", checkpoint_path, "after every epoch, write FILE with all it takes to resume the run");
+  app.add_option("--resume", resume_path, "continue the run that wrote checkpoint FILE (give it the same flags)")->excludes(load);
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -88,16 +105,27 @@ int main(int argc, char** argv) {
 
     const FashionMnist data = load_fashion_mnist(fashion_mnist_dir(data_flag), limit);
     // Standardize with the training split's statistics only (see chapter 01 on leakage).
-    const auto [mean, stddev] = data.train.pixel_mean_stddev();
-    const Examples train = examples_from_images(data.train, mean, stddev);
-    const Examples test = examples_from_images(data.test, mean, stddev);
-    std::printf("Fashion-MNIST: %zu training, %zu test images (pixel mean %.4f, std %.4f)\n",
-                train.size(), test.size(), double(mean), double(stddev));
+    auto [mean, stddev] = data.train.pixel_mean_stddev();
 
     Rng rng(seed);
     Sequential model = make_mlp(28 * 28, hidden, FashionMnist::kClasses, activation, rng);
     model.set_needs_input_grad(false);  // the input is data: skip dL/dx of the first layer
     std::printf("model: %s, %zu parameters\n", model.name().c_str(), parameter_count(model));
+
+    // The parameters by name ("1.weight", ...): what model files and checkpoints hold. A loaded
+    // model brings the standardization it was trained with: it is part of the model.
+    const NamedTensors weights = named_values(model.parameters());
+    if (!load_path.empty()) {
+      const Metadata info = load_model(load_path, model.name(), weights);
+      if (!info.count("pixel_mean") || !info.count("pixel_stddev"))
+        throw std::runtime_error(load_path + ": no pixel_mean/pixel_stddev in its metadata (not saved by this program)");
+      mean = std::stof(info.at("pixel_mean")), stddev = std::stof(info.at("pixel_stddev"));
+      std::printf("loaded %s\n", load_path.c_str());
+    }
+    const Examples train = examples_from_images(data.train, mean, stddev);
+    const Examples test = examples_from_images(data.test, mean, stddev);
+    std::printf("Fashion-MNIST: %zu training, %zu test images (pixel mean %.4f, std %.4f)\n",
+                train.size(), test.size(), double(mean), double(stddev));
 
     SGD sgd(model.parameters(), lr);
     const std::size_t steps_per_epoch = (train.size() + batch - 1) / batch;
@@ -107,9 +135,22 @@ int main(int argc, char** argv) {
     MetricsCsv csv(out_dir + "/metrics.csv", {"epoch", "lr", "train_loss", "train_accuracy", "test_loss",
                                               "test_accuracy", "seconds"});
     Series train_loss{"train", {}}, test_loss{"test", {}}, train_acc{"train", {}}, test_acc{"test", {}};
-    std::size_t step = 0;
+    std::size_t step = 0, first_epoch = 1;
+    // A checkpoint continues only the run that wrote it: same settings, or the schedule and the
+    // shuffling would differ from the uninterrupted run.
+    const Metadata run = {{"run", "lr=" + exact(lr) + " schedule=" + schedule_name + " batch=" + std::to_string(batch) +
+                                      " epochs=" + std::to_string(epochs) + " seed=" + std::to_string(seed) +
+                                      " limit=" + std::to_string(limit)}};
+    if (!resume_path.empty()) {
+      // Weights, optimizer state (none for plain SGD), the shuffling stream and the step counter.
+      const TrainingState state = load_checkpoint(resume_path, model.name(), weights, sgd.state(), sgd.name(), run);
+      rng.set_state(state.rng);
+      step = state.step;
+      first_epoch = state.epoch + 1;
+      std::printf("resumed %s after epoch %zu (step %zu)\n", resume_path.c_str(), state.epoch, step);
+    }
     double train_seconds = 0.0;
-    for (std::size_t epoch = 1; epoch <= epochs; ++epoch) {
+    for (std::size_t epoch = first_epoch; epoch <= epochs; ++epoch) {
       const float lr_now = sgd.learning_rate();
       TrainOptions options;
       options.batch_size = batch;
@@ -124,6 +165,8 @@ int main(int argc, char** argv) {
       csv.write_row({double(epoch), lr_now, stats.loss, stats.accuracy, ev.loss, ev.accuracy, stats.seconds});
       train_loss.y.push_back(stats.loss), test_loss.y.push_back(ev.loss);
       train_acc.y.push_back(stats.accuracy), test_acc.y.push_back(ev.accuracy);
+      if (!checkpoint_path.empty())  // written atomically: a crash leaves the previous epoch's
+        save_checkpoint(checkpoint_path, model.name(), weights, sgd.state(), {epoch, step, rng.state(), sgd.name()}, run);
     }
 
     const Evaluation final_eval = evaluate(model, softmax_cross_entropy, test, FashionMnist::kClasses);
@@ -137,11 +180,16 @@ int main(int argc, char** argv) {
                                                 {"Accuracy", "accuracy", {train_acc, test_acc}}});
     write_heatmap(out_dir + "/confusion.svg", "Fashion-MNIST test confusion matrix", final_eval.confusion, names);
     std::printf("wrote %s/metrics.csv, %s/curves.svg, %s/confusion.svg\n", out_dir.c_str(), out_dir.c_str(), out_dir.c_str());
+    if (!save_path.empty()) {
+      save_model(save_path, model.name(), weights,
+                 {{"pixel_mean", exact(mean)}, {"pixel_stddev", exact(stddev)}, {"test_accuracy", exact(float(final_eval.accuracy))}});
+      std::printf("saved %s\n", save_path.c_str());
+    }
 
     std::printf("result: model=mlp hidden=%s activation=%s test_accuracy=%.4f test_loss=%.4f epochs=%zu "
                 "seconds_per_epoch=%.3f peak_rss_mb=%.1f threads=%d\n",
                 hidden_text.c_str(), activation.c_str(), final_eval.accuracy, final_eval.loss, epochs,
-                epochs ? train_seconds / double(epochs) : 0.0, peak_rss_mb(), threads);
+                train_loss.y.empty() ? 0.0 : train_seconds / double(train_loss.y.size()), peak_rss_mb(), threads);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mlp: error: %s\n", e.what());
     return 1;

@@ -1,0 +1,331 @@
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "02-mlp/mlp.hpp"
+#include "02-mlp/optimizer.hpp"
+#include "07-optimizers/make_optimizer.hpp"
+#include "08-utilities/callbacks.hpp"
+#include "08-utilities/trainer.hpp"
+#include "common/fashion_mnist.hpp"
+#include "tests/support/tmp.hpp"
+
+using namespace dlfs;
+
+namespace {
+
+// Three Gaussian blobs in 2-D, as in chapter 02's tests: learnt in a few epochs.
+Examples blobs(std::size_t n, std::uint64_t seed = 7) {
+  Rng rng(seed);
+  Tensor x({n, 2});  // (N, 2)
+  std::vector<int> y(n);
+  const float centers[3][2] = {{0, 2}, {2, -1}, {-2, -1}};
+  for (std::size_t i = 0; i < n; ++i) {
+    y[i] = int(i % 3);
+    x(i, 0) = centers[y[i]][0] + rng.normal(0, 0.7f);
+    x(i, 1) = centers[y[i]][1] + rng.normal(0, 0.7f);
+  }
+  return examples_from_tensor(std::move(x), std::move(y));
+}
+
+bool same_bits(Layer& a, Layer& b) {
+  const auto pa = a.parameters(), pb = b.parameters();
+  if (pa.size() != pb.size()) return false;
+  for (std::size_t i = 0; i < pa.size(); ++i)
+    if (pa[i]->value.shape() != pb[i]->value.shape() ||
+        std::memcmp(pa[i]->value.data(), pb[i]->value.data(), pa[i]->value.size() * sizeof(float)) != 0)
+      return false;
+  return true;
+}
+
+// Writes a checkpoint at the end of one given epoch.
+struct CheckpointAt : Callback {
+  std::size_t epoch;
+  std::string path;
+  CheckpointAt(std::size_t e, std::string p) : epoch(e), path(std::move(p)) {}
+  void on_epoch_end(Trainer& t, const EpochLog& log) override {
+    if (log.epoch == epoch) t.save_checkpoint(path);
+  }
+};
+
+// Records the learning rate of every update.
+struct RecordRates : Callback {
+  std::vector<float> rates;
+  void on_batch_end(Trainer& t, double) override { rates.push_back(t.optimizer().learning_rate()); }
+};
+
+TrainerOptions three_classes() {
+  TrainerOptions options;
+  options.num_classes = 3;
+  return options;
+}
+
+LoaderOptions batches_of(std::size_t b) {
+  LoaderOptions options;
+  options.batch_size = b;
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("The Trainer with a plain loader repeats chapter 02's train_epoch bit for bit", "[08-utilities][trainer]") {
+  const Examples train = blobs(300);
+  const Schedule schedule = cosine_schedule(0.2f, 3 * 10);
+
+  // Chapter 02's explicit loop, as in 02-mlp/examples/mlp.cpp: one Rng initialises, then shuffles.
+  Rng rng(42);
+  Sequential reference = make_mlp(2, {16}, 3, "relu", rng);
+  SGD sgd(reference.parameters(), 0.2f);
+  std::size_t step = 0;
+  TrainOptions options;
+  options.batch_size = 30;
+  options.progress = false;
+  std::vector<double> reference_losses;
+  for (int epoch = 0; epoch < 3; ++epoch)
+    reference_losses.push_back(train_epoch(reference, sgd, softmax_cross_entropy, train, rng, schedule, step, options).loss);
+
+  // The Trainer: the loader continues the initialising stream, the schedule is a callback.
+  Rng init(42);
+  Sequential model = make_mlp(2, {16}, 3, "relu", init);
+  SGD sgd2(model.parameters(), 0.2f);
+  DataLoader loader(train, batches_of(30), init);
+  Trainer trainer(model, sgd2, loader, three_classes());
+  trainer.add<LearningRateSchedule>(schedule);
+  const auto logs = trainer.fit(3);
+
+  CHECK(same_bits(model, reference));
+  REQUIRE(logs.size() == 3);
+  for (int e = 0; e < 3; ++e) CHECK(logs[std::size_t(e)].train_loss == reference_losses[std::size_t(e)]);
+  CHECK(trainer.step() == step);
+}
+
+TEST_CASE("fit after resume from an epoch-2 checkpoint ends with the uninterrupted run's exact weights", "[08-utilities][trainer][resume]") {
+  const std::string dir = test::scratch_dir("trainer-resume");
+  const Examples train = blobs(200), validation = blobs(60, 8);
+  LoaderOptions options = batches_of(16);
+  options.augment = random_horizontal_flip(0.3f);  // the loader's stream matters for augmentation too
+  TrainerOptions trainer_options{softmax_cross_entropy, 3, 500, {{"run", "adam lr=0.01 batch=16"}}};
+
+  // Uninterrupted: 5 epochs with Adam (whose moments and step count are state), checkpoint at 2.
+  Rng rng(1);
+  Sequential full = make_mlp(2, {8, 8}, 3, "tanh", rng);
+  auto adam = make_optimizer("adam", full.parameters(), 0.01f);
+  DataLoader loader(train, options, rng);
+  Trainer trainer(full, *adam, loader, trainer_options);
+  trainer.add<LearningRateSchedule>(cosine_schedule(0.01f, 5 * 13));
+  trainer.add<CheckpointAt>(2, dir + "/epoch2.safetensors");
+  trainer.fit(5, &validation);
+
+  // Interrupted: a different initialisation and loader seed, then the checkpoint restores it all.
+  Rng other(999);
+  Sequential resumed = make_mlp(2, {8, 8}, 3, "tanh", other);
+  auto adam2 = make_optimizer("adam", resumed.parameters(), 0.01f);
+  DataLoader loader2(train, options, Rng(12345));
+  Trainer trainer2(resumed, *adam2, loader2, trainer_options);
+  trainer2.add<LearningRateSchedule>(cosine_schedule(0.01f, 5 * 13));
+  trainer2.resume(dir + "/epoch2.safetensors");
+  CHECK(trainer2.epoch() == 2);
+  CHECK(trainer2.step() == 2 * 13);
+  const auto logs = trainer2.fit(5, &validation);
+
+  CHECK(logs.size() == 3);  // epochs 3, 4, 5
+  CHECK(same_bits(resumed, full));
+  const auto state = adam->state(), state2 = adam2->state();
+  REQUIRE(state.size() == state2.size());
+  for (std::size_t i = 0; i < state.size(); ++i)
+    CHECK(std::memcmp(state[i].second->data(), state2[i].second->data(), state[i].second->size() * sizeof(float)) == 0);
+}
+
+TEST_CASE("Chapter 02's explicit loop resumes exactly through common's checkpoint functions", "[08-utilities][resume]") {
+  // What 02-mlp/examples/mlp.cpp does with --checkpoint and --resume, with a stateful optimizer.
+  const std::string path = test::scratch_dir("loop-resume") + "/checkpoint.safetensors";
+  const Examples train = blobs(150);
+  TrainOptions options;
+  options.batch_size = 25;
+  options.progress = false;
+  auto run = [&](Sequential& model, Optimizer& opt, Rng& rng, std::size_t& step, std::size_t from, std::size_t to) {
+    for (std::size_t epoch = from; epoch <= to; ++epoch) {
+      train_epoch(model, opt, softmax_cross_entropy, train, rng, constant_schedule(0.05f), step, options);
+      if (epoch == 2)
+        save_checkpoint(path, model.name(), named_values(model.parameters()), opt.state(),
+                        {epoch, step, rng.state(), opt.name()});
+    }
+  };
+  Rng rng(3);
+  Sequential full = make_mlp(2, {12}, 3, "relu", rng);
+  auto momentum = make_optimizer("momentum", full.parameters(), 0.05f);
+  std::size_t step = 0;
+  run(full, *momentum, rng, step, 1, 4);
+
+  Rng rng2(3);
+  Sequential resumed = make_mlp(2, {12}, 3, "relu", rng2);
+  auto momentum2 = make_optimizer("momentum", resumed.parameters(), 0.05f);
+  const TrainingState state = load_checkpoint(path, resumed.name(), named_values(resumed.parameters()),
+                                              momentum2->state(), momentum2->name());
+  rng2.set_state(state.rng);
+  std::size_t step2 = state.step;
+  run(resumed, *momentum2, rng2, step2, state.epoch + 1, 4);
+  CHECK(same_bits(resumed, full));
+  CHECK(step2 == step);
+}
+
+TEST_CASE("A checkpoint written under other hyperparameters is not resumed", "[08-utilities][trainer][resume]") {
+  const std::string path = test::scratch_dir("trainer-run-mismatch") + "/c.safetensors";
+  const Examples train = blobs(30);
+  Rng rng(1);
+  Sequential model = make_mlp(2, {4}, 3, "relu", rng);
+  SGD sgd(model.parameters(), 0.1f);
+  DataLoader loader(train, batches_of(10), rng);
+  Trainer trainer(model, sgd, loader, {softmax_cross_entropy, 3, 500, {{"run", "batch=10"}}});
+  trainer.fit(1);
+  trainer.save_checkpoint(path);
+  Trainer other(model, sgd, loader, {softmax_cross_entropy, 3, 500, {{"run", "batch=20"}}});
+  CHECK_THROWS_WITH(other.resume(path), Catch::Contains(path + ": the checkpoint was written with run 'batch=10' but this run has 'batch=20'"));
+  CHECK(other.epoch() == 0);
+}
+
+TEST_CASE("Checkpointing writes a checkpoint of the latest completed epoch", "[08-utilities][trainer][callbacks]") {
+  const std::string path = test::scratch_dir("trainer-checkpointing") + "/c.safetensors";
+  const Examples train = blobs(30);
+  Rng rng(1);
+  Sequential model = make_mlp(2, {4}, 3, "relu", rng);
+  SGD sgd(model.parameters(), 0.1f);
+  DataLoader loader(train, batches_of(10), rng);
+  Trainer trainer(model, sgd, loader, three_classes());
+  trainer.add<Checkpointing>(path);
+  trainer.fit(3);
+  const SafetensorsFile file = read_safetensors(path);
+  CHECK(file.metadata.at("kind") == "checkpoint");
+  CHECK(file.metadata.at("epoch") == "3");
+  CHECK(file.metadata.at("step") == "9");
+  CHECK(file.metadata.at("rng_state") == rng_state_to_hex(loader.rng().state()));
+}
+
+TEST_CASE("Early stopping stops once the validation loss has not improved for `patience` epochs", "[08-utilities][trainer][callbacks]") {
+  const Examples train = blobs(30);
+  Rng rng(1);
+  Sequential model = make_mlp(2, {4}, 3, "relu", rng);
+  SGD sgd(model.parameters(), 0.1f);
+  DataLoader loader(train, batches_of(10), rng);
+  Trainer trainer(model, sgd, loader, three_classes());
+  EarlyStopping stopper(2, Monitor::ValLoss);
+  const double losses[] = {1.0, 0.8, 0.85, 0.8, 0.9};
+  for (std::size_t e = 0; e < 4; ++e) {
+    EpochLog log;
+    log.epoch = e + 1;
+    log.val_loss = losses[e];
+    CHECK_FALSE(stopper.stopped());
+    stopper.on_epoch_end(trainer, log);
+  }
+  CHECK(stopper.stopped());  // epochs 3 and 4 were no better than epoch 2's 0.8
+  CHECK(stopper.best_epoch() == 2);
+}
+
+TEST_CASE("fit ends early when EarlyStopping says so", "[08-utilities][trainer][callbacks]") {
+  const Examples train = blobs(90);
+  Rng rng(1);
+  Sequential model = make_mlp(2, {8}, 3, "relu", rng);
+  SGD sgd(model.parameters(), 0.1f);
+  DataLoader loader(train, batches_of(30), rng);
+  Trainer trainer(model, sgd, loader, three_classes());
+  auto& stopper = trainer.add<EarlyStopping>(1, Monitor::ValAccuracy);
+  const auto logs = trainer.fit(500, &train);
+  CHECK(stopper.stopped());
+  CHECK(logs.size() < 500);
+  CHECK(trainer.epoch() == logs.size());
+  CHECK_FALSE(trainer.interrupted());
+}
+
+TEST_CASE("KeepBest saves the best epoch's model and puts its weights back at the end", "[08-utilities][trainer][callbacks]") {
+  const std::string path = test::scratch_dir("keep-best") + "/best.safetensors";
+  const Examples train = blobs(30);
+  Rng rng(1);
+  Sequential model = make_mlp(2, {4}, 3, "relu", rng);
+  SGD sgd(model.parameters(), 0.1f);
+  DataLoader loader(train, batches_of(10), rng);
+  Trainer trainer(model, sgd, loader, three_classes());
+  KeepBest keep(path, Monitor::ValAccuracy);
+  const double accuracies[] = {0.5, 0.9, 0.7};
+  for (std::size_t e = 0; e < 3; ++e) {
+    for (Parameter* p : model.parameters()) p->value.fill(float(e));  // epoch e's weights are all e
+    EpochLog log;
+    log.epoch = e + 1;
+    log.val_accuracy = accuracies[e];
+    keep.on_epoch_end(trainer, log);
+  }
+  CHECK(keep.best_epoch() == 2);
+  keep.on_fit_end(trainer);
+  CHECK(model.parameters()[0]->value[0] == 1.0f);  // restored: epoch 2 had the weights 1
+
+  Rng rng2(5);
+  Sequential loaded = make_mlp(2, {4}, 3, "relu", rng2);
+  const Metadata meta = load_model(path, loaded.name(), named_values(loaded.parameters()));
+  CHECK(meta.at("epoch") == "2");
+  CHECK(loaded.parameters()[0]->value[0] == 1.0f);
+}
+
+TEST_CASE("The metrics CSV gets a header and one row per epoch", "[08-utilities][trainer][callbacks]") {
+  const std::string path = test::scratch_dir("trainer-csv") + "/metrics.csv";
+  const Examples train = blobs(30);
+  Rng rng(1);
+  Sequential model = make_mlp(2, {4}, 3, "relu", rng);
+  SGD sgd(model.parameters(), 0.1f);
+  DataLoader loader(train, batches_of(10), rng);
+  Trainer trainer(model, sgd, loader, three_classes());
+  trainer.add<MetricsCsvCallback>(path);
+  trainer.fit(2, &train);
+  std::ifstream in(path);
+  std::string header, row1, row2, extra;
+  std::getline(in, header), std::getline(in, row1), std::getline(in, row2);
+  CHECK(header == "epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,seconds");
+  CHECK(row1.rfind("1,", 0) == 0);
+  CHECK(row2.rfind("2,", 0) == 0);
+  CHECK_FALSE(std::getline(in, extra));
+}
+
+TEST_CASE("The learning-rate schedule sets the rate of every update from the global step", "[08-utilities][trainer][callbacks]") {
+  const Examples train = blobs(30);
+  Rng rng(1);
+  Sequential model = make_mlp(2, {4}, 3, "relu", rng);
+  SGD sgd(model.parameters(), 0.1f);
+  DataLoader loader(train, batches_of(10), rng);
+  Trainer trainer(model, sgd, loader, three_classes());
+  trainer.add<LearningRateSchedule>([](std::size_t step) { return float(step + 1) / 8; });  // exact in float
+  auto& rates = trainer.add<RecordRates>();
+  trainer.fit(2);
+  CHECK(rates.rates == std::vector<float>{0.125f, 0.25f, 0.375f, 0.5f, 0.625f, 0.75f});
+}
+
+TEST_CASE("A spent time budget stops mid-epoch and that epoch does not count", "[08-utilities][trainer][callbacks]") {
+  const Examples train = blobs(30);
+  Rng rng(1);
+  Sequential model = make_mlp(2, {4}, 3, "relu", rng);
+  SGD sgd(model.parameters(), 0.1f);
+  DataLoader loader(train, batches_of(10), rng);
+  Trainer trainer(model, sgd, loader, three_classes());
+  trainer.add<TimeBudget>(0.0);
+  const auto logs = trainer.fit(3);
+  CHECK(logs.empty());
+  CHECK(trainer.interrupted());
+  CHECK(trainer.epoch() == 0);
+  CHECK(trainer.step() == 1);
+}
+
+TEST_CASE("The Trainer learns a Fashion-MNIST subset, validated on a held-out split", "[08-utilities][trainer][real-data]") {
+  const std::string dir = fashion_mnist_dir();
+  if (!std::filesystem::exists(dir + "/train-images-idx3-ubyte.gz")) FAIL(dir + " is missing: run ./dlfs setup");
+  const FashionMnist data = load_fashion_mnist(dir, 3000);
+  const auto [mean, stddev] = data.train.pixel_mean_stddev();
+  Rng split_rng(1);
+  const auto [train, validation] = split_validation(examples_from_images(data.train, mean, stddev), 500, split_rng);
+  Rng rng(2);
+  Sequential model = make_mlp(784, {64}, 10, "relu", rng);
+  auto momentum = make_optimizer("momentum", model.parameters(), 0.02f);
+  DataLoader loader(train, batches_of(50), rng);
+  Trainer trainer(model, *momentum, loader);
+  const auto logs = trainer.fit(3, &validation);
+  REQUIRE(logs.size() == 3);
+  CHECK(logs.back().val_accuracy > 0.75);
+  CHECK(logs.back().train_loss < logs.front().train_loss);
+}

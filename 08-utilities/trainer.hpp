@@ -1,0 +1,123 @@
+// Trainer: chapter 02's training loop with hooks, so that stopping early, checkpointing, keeping
+// the best model, learning-rate schedules, metrics files and progress bars are plug-ins
+// (callbacks.hpp) instead of edits to the loop.
+//
+// The loop is the one chapter 02 teaches, unchanged in substance:
+//   for each epoch:  loader.start_epoch()
+//     for each batch:  logits = model.forward(x)            (B, classes)
+//                      loss, dlogits = loss_fn(logits, y)
+//                      zero the gradients; model.backward(dlogits); optimizer.step()
+//     evaluate on the validation set (02's evaluate)
+// and the callbacks are called at fixed points around it:
+//
+//   on_fit_begin
+//   ┌ on_epoch_begin
+//   │ ┌ on_batch_begin   (learning-rate schedules set the rate for this update here)
+//   │ │   forward, loss, backward, step
+//   │ └ on_batch_end     (progress bars, time budgets)
+//   └ on_epoch_end       (metrics files, early stopping, checkpoints, best model)
+//   on_fit_end
+//
+// The Trainer counts epochs and steps itself, so fit(10) after resume() from a checkpoint written
+// at epoch 4 trains epochs 5..10 and ends with the same weights as an uninterrupted fit(10).
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "02-mlp/layer.hpp"
+#include "02-mlp/losses.hpp"
+#include "02-mlp/optimizer.hpp"
+#include "02-mlp/train.hpp"
+#include "08-utilities/data_loader.hpp"
+#include "common/safetensors.hpp"
+
+namespace dlfs {
+
+// What one epoch did. Validation fields are NaN when fit() was given no validation set.
+struct EpochLog {
+  std::size_t epoch = 0;     // 1-based
+  float learning_rate = 0;   // at the epoch's last update
+  double train_loss = 0.0;   // mean over the epoch's batches
+  double train_accuracy = 0.0;
+  double val_loss = std::numeric_limits<double>::quiet_NaN();
+  double val_accuracy = std::numeric_limits<double>::quiet_NaN();
+  double seconds = 0.0;      // training time of the epoch (without evaluation)
+};
+
+class Trainer;
+
+class Callback {
+ public:
+  virtual ~Callback() = default;
+  virtual void on_fit_begin(Trainer&) {}
+  virtual void on_epoch_begin(Trainer&) {}
+  virtual void on_batch_begin(Trainer&) {}
+  virtual void on_batch_end(Trainer&, double /*batch_loss*/) {}
+  virtual void on_epoch_end(Trainer&, const EpochLog&) {}
+  virtual void on_fit_end(Trainer&) {}
+};
+
+struct TrainerOptions {
+  ClassificationLoss loss = softmax_cross_entropy;
+  std::size_t num_classes = 10;
+  std::size_t eval_batch_size = 500;
+  // The run's settings (e.g. {"run", "batch=64 lr=0.1 ..."}): written into checkpoints and required
+  // to match on resume, so a checkpoint is never continued under different hyperparameters.
+  Metadata run;
+};
+
+class Trainer {
+ public:
+  // The Trainer holds references: model, optimizer and loader must outlive it.
+  Trainer(Layer& model, Optimizer& optimizer, DataLoader& train, TrainerOptions options = {});
+
+  // Adds a callback; they are called in the order they were added.
+  template <class C, class... Args>
+  C& add(Args&&... args) {
+    auto callback = std::make_unique<C>(std::forward<Args>(args)...);
+    C& ref = *callback;
+    callbacks_.push_back(std::move(callback));
+    return ref;
+  }
+
+  // Trains until `epochs` epochs are complete in total (counting those before a resume), or until
+  // a callback calls stop(). Evaluates on `validation` after every epoch when given.
+  // Returns this call's epoch logs.
+  std::vector<EpochLog> fit(std::size_t epochs, const Examples* validation = nullptr);
+  // Chapter 02's evaluate with this trainer's loss and class count.
+  Evaluation evaluate(const Examples& data);
+
+  // Asks fit() to return after the current batch. A stop in the middle of an epoch (a time budget)
+  // leaves that epoch incomplete: it is not counted, logged or checkpointed, and interrupted() is true.
+  void stop() { stop_requested_ = true; }
+  bool interrupted() const { return interrupted_; }
+
+  // Everything needed to continue exactly: parameters, optimizer state, the loader's Rng, epoch, step.
+  void save_checkpoint(const std::string& path);
+  // Restores all of that from a checkpoint (validated fully before anything changes).
+  void resume(const std::string& path);
+
+  Layer& model() { return model_; }
+  Optimizer& optimizer() { return optimizer_; }
+  DataLoader& loader() { return loader_; }
+  std::size_t epoch() const { return epoch_; }          // epochs completed
+  std::size_t step() const { return step_; }            // updates done (the schedule's clock)
+  std::size_t target_epochs() const { return target_; } // the `epochs` of the running fit()
+  std::size_t batch_index() const { return batch_; }    // within the current epoch
+
+ private:
+  Layer& model_;
+  Optimizer& optimizer_;
+  DataLoader& loader_;
+  TrainerOptions options_;
+  std::vector<std::unique_ptr<Callback>> callbacks_;
+  std::size_t epoch_ = 0, step_ = 0, target_ = 0, batch_ = 0;
+  bool stop_requested_ = false, interrupted_ = false;
+};
+
+}  // namespace dlfs
