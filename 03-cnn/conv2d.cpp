@@ -1,0 +1,224 @@
+#include "03-cnn/conv2d.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <vector>
+
+#include "03-cnn/im2col.hpp"
+#include "03-cnn/parallel.hpp"
+#include "common/gemm.hpp"
+
+namespace dlfs {
+
+namespace {
+
+// The sizes every loop below needs, with the shapes of x and W checked against each other.
+struct ConvSizes {
+  std::size_t B, C, H, W, OC, KH, KW, OH, OW;
+};
+
+ConvSizes conv_sizes(const Shape& x, const Shape& weight, const Window& window, const std::string& who) {
+  if (x.size() != 4)
+    throw std::invalid_argument(who + ": input must be (B, C, H, W), got " + shape_to_string(x));
+  if (weight.size() != 4)
+    throw std::invalid_argument(who + ": weight must be (OC, C, KH, KW), got " + shape_to_string(weight));
+  if (x[1] != weight[1])
+    throw std::invalid_argument(who + ": input of shape " + shape_to_string(x) + " has " + std::to_string(x[1]) +
+                                " channels, expected " + std::to_string(weight[1]));
+  if (weight[2] != window.kernel_h || weight[3] != window.kernel_w)
+    throw std::invalid_argument(who + ": weight of shape " + shape_to_string(weight) + " does not match a " +
+                                std::to_string(window.kernel_h) + "x" + std::to_string(window.kernel_w) + " window");
+  return {x[0], x[1], x[2], x[3], weight[0], weight[2], weight[3], window.out_h(x[2], who), window.out_w(x[3], who)};
+}
+
+// A scratch tensor of the given shape, reusing its storage when the size is unchanged (the
+// contents are garbage: every caller overwrites them).
+void resize(Tensor& t, const Shape& shape) {
+  if (t.size() != shape_size(shape)) t = Tensor(shape);
+  t.reshape(shape);
+}
+
+}  // namespace
+
+// ---- The direct convolution -----------------------------------------------------------------
+
+Tensor conv2d_direct(const Tensor& input, const Tensor& weight, const Tensor& bias, const Window& window) {
+  const ConvSizes s = conv_sizes(input.shape(), weight.shape(), window, "conv2d_direct");
+  if (!bias.empty() && bias.shape() != Shape{s.OC})
+    throw std::invalid_argument("conv2d_direct: bias of shape " + shape_to_string(bias.shape()) + " for " +
+                                std::to_string(s.OC) + " output channels");
+  Tensor y({s.B, s.OC, s.OH, s.OW});  // (B, OC, OH, OW)
+  for (std::size_t b = 0; b < s.B; ++b)
+    for (std::size_t o = 0; o < s.OC; ++o)
+      for (std::size_t i = 0; i < s.OH; ++i)
+        for (std::size_t j = 0; j < s.OW; ++j) {
+          // y[b,o,i,j] = bias[o] + sum_{c,u,v} W[o,c,u,v] x[b, c, i*SH - PH + u, j*SW - PW + v]
+          double acc = bias.empty() ? 0.0 : bias[o];
+          for (std::size_t c = 0; c < s.C; ++c)
+            for (std::size_t u = 0; u < s.KH; ++u)
+              for (std::size_t v = 0; v < s.KW; ++v) {
+                const std::ptrdiff_t h = std::ptrdiff_t(i * window.stride_h + u) - std::ptrdiff_t(window.pad_h);
+                const std::ptrdiff_t w = std::ptrdiff_t(j * window.stride_w + v) - std::ptrdiff_t(window.pad_w);
+                if (h < 0 || w < 0 || h >= std::ptrdiff_t(s.H) || w >= std::ptrdiff_t(s.W)) continue;  // zero padding
+                acc += double(weight(o, c, u, v)) * input(b, c, h, w);
+              }
+          y(b, o, i, j) = float(acc);
+        }
+  return y;
+}
+
+Conv2dGradients conv2d_direct_backward(const Tensor& input, const Tensor& weight, const Tensor& doutput,
+                                       const Window& window) {
+  const ConvSizes s = conv_sizes(input.shape(), weight.shape(), window, "conv2d_direct_backward");
+  if (doutput.shape() != Shape{s.B, s.OC, s.OH, s.OW})
+    throw std::invalid_argument("conv2d_direct_backward: output gradient of shape " + shape_to_string(doutput.shape()) +
+                                ", expected " + shape_to_string({s.B, s.OC, s.OH, s.OW}));
+  Conv2dGradients g{Tensor(input.shape()), Tensor(weight.shape()), Tensor({s.OC})};
+  // Walk the forward loops once more: the product W[o,c,u,v] x[b,c,h,w] reached y[b,o,i,j], so
+  // dy[b,o,i,j] flows back to each factor times the other one (and to the bias unchanged).
+  for (std::size_t b = 0; b < s.B; ++b)
+    for (std::size_t o = 0; o < s.OC; ++o)
+      for (std::size_t i = 0; i < s.OH; ++i)
+        for (std::size_t j = 0; j < s.OW; ++j) {
+          const float dy = doutput(b, o, i, j);
+          g.dbias[o] += dy;  // db[o] = sum_{b,i,j} dy[b,o,i,j]
+          for (std::size_t c = 0; c < s.C; ++c)
+            for (std::size_t u = 0; u < s.KH; ++u)
+              for (std::size_t v = 0; v < s.KW; ++v) {
+                const std::ptrdiff_t h = std::ptrdiff_t(i * window.stride_h + u) - std::ptrdiff_t(window.pad_h);
+                const std::ptrdiff_t w = std::ptrdiff_t(j * window.stride_w + v) - std::ptrdiff_t(window.pad_w);
+                if (h < 0 || w < 0 || h >= std::ptrdiff_t(s.H) || w >= std::ptrdiff_t(s.W)) continue;
+                g.dinput(b, c, h, w) += weight(o, c, u, v) * dy;  // dx = sum W dy
+                g.dweight(o, c, u, v) += input(b, c, h, w) * dy;  // dW = sum x dy
+              }
+        }
+  return g;
+}
+
+// ---- The layer ------------------------------------------------------------------------------
+
+Conv2d::Conv2d(std::size_t in_channels, std::size_t out_channels, const Window& window, Rng& rng)
+    : in_(in_channels),
+      out_(out_channels),
+      window_(window),
+      weight_("weight", Tensor({out_channels, in_channels, window.kernel_h, window.kernel_w})),
+      bias_("bias", Tensor({out_channels})) {
+  window_.validate("Conv2d");
+  if (in_ == 0 || out_ == 0) throw std::invalid_argument("Conv2d: needs at least one input and one output channel");
+  // He et al. (2015): Var(W) = 2 / fan_in keeps the variance of ReLU activations steady from layer to layer.
+  const float fan_in = float(in_ * window_.kernel_h * window_.kernel_w);
+  rng.fill_normal(weight_.value, 0.0f, std::sqrt(2.0f / fan_in));
+}
+
+Conv2d::Conv2d(std::size_t in_channels, std::size_t out_channels, std::size_t kernel, Rng& rng, std::size_t stride,
+               std::size_t padding)
+    : Conv2d(in_channels, out_channels, Window::square(kernel, stride, padding), rng) {}
+
+std::string Conv2d::name() const {
+  return "Conv2d(" + std::to_string(in_) + ", " + std::to_string(out_) + ", " + window_.describe() + ")";
+}
+
+Shape Conv2d::output_shape(const Shape& input_shape) const {
+  const ConvSizes s = conv_sizes(input_shape, weight_.value.shape(), window_, name());
+  return {s.B, s.OC, s.OH, s.OW};
+}
+
+std::size_t Conv2d::images_per_chunk(std::size_t batch, std::size_t taps, std::size_t plane) const {
+  if (chunk_bytes_ == 0) return std::max<std::size_t>(batch, 1);
+  const std::size_t bytes_per_image = std::max<std::size_t>(taps * plane * sizeof(float), 1);
+  return std::clamp<std::size_t>(chunk_bytes_ / bytes_per_image, 1, std::max<std::size_t>(batch, 1));
+}
+
+Tensor Conv2d::forward(const Tensor& input) {
+  const ConvSizes s = conv_sizes(input.shape(), weight_.value.shape(), window_, name());
+  input_shape_ = input.shape();
+  const std::size_t K = s.C * s.KH * s.KW;  // taps of one window: the GEMM's depth
+  const std::size_t plane = s.OH * s.OW;    // output positions of one image
+  const std::size_t chunk = chunk_images_ = images_per_chunk(s.B, K, plane);
+  // Training keeps every chunk's (K, count*OH*OW) block, one after the other, for dW; evaluation
+  // needs no backward, so one chunk's worth is reused (evaluate's batches of 500 would otherwise
+  // keep hundreds of MB of cols).
+  cols_saved_ = training_;
+  resize(cols_, {training_ ? s.B : std::min(chunk, s.B), K * plane});
+
+  Tensor y({s.B, s.OC, s.OH, s.OW});  // (B, OC, OH, OW)
+  for (std::size_t first = 0; first < s.B; first += chunk) {
+    const std::size_t count = std::min(chunk, s.B - first), P = count * plane;
+    float* cols = cols_.data() + (training_ ? first * K * plane : 0);  // (K, P)
+
+    // 1. Every window of these images as one column: cols (K, P).
+    im2col(input, window_, first, count, cols);
+
+    // 2. All their P*OC dot products as one GEMM:  maps = W . cols     (OC, K) . (K, P) -> (OC, P)
+    resize(maps_, {s.OC, P});
+    sgemm(Trans::No, Trans::No, s.OC, P, K, 1.0f, weight_.value.data(), K, cols, P, 0.0f, maps_.data(), P);
+
+    // 3. maps is (OC, count, OH*OW); NCHW wants (count, OC, OH*OW): copy whole planes, adding the bias.
+    //    y[first + b, o, p] = maps[o, b*OH*OW + p] + bias[o]
+    parallel_for(count, s.OC * plane, [&](std::size_t b) {
+      for (std::size_t o = 0; o < s.OC; ++o) {
+        const float* src = maps_.data() + o * P + b * plane;
+        float* dst = y.data() + ((first + b) * s.OC + o) * plane;
+        const float bias = bias_.value[o];
+        for (std::size_t p = 0; p < plane; ++p) dst[p] = src[p] + bias;
+      }
+    });
+  }
+  return y;
+}
+
+Tensor Conv2d::backward(const Tensor& doutput) {
+  if (!cols_saved_) throw std::logic_error(name() + ": backward needs a forward pass in training mode first");
+  const ConvSizes s = conv_sizes(input_shape_, weight_.value.shape(), window_, name());
+  if (doutput.shape() != Shape{s.B, s.OC, s.OH, s.OW})
+    throw std::invalid_argument(name() + ": output gradient of shape " + shape_to_string(doutput.shape()) +
+                                " does not match the forward output " + shape_to_string({s.B, s.OC, s.OH, s.OW}));
+  const std::size_t K = s.C * s.KH * s.KW, plane = s.OH * s.OW;
+
+  // db[o] += sum_{b,i,j} dy[b,o,i,j], summed per plane in double, then over images in order (so the
+  // result does not depend on the number of threads).
+  std::vector<double> plane_sums(s.B * s.OC);
+  parallel_for(s.B, s.OC * plane, [&](std::size_t b) {
+    for (std::size_t o = 0; o < s.OC; ++o) {
+      const float* dy = doutput.data() + (b * s.OC + o) * plane;
+      double acc = 0.0;
+      for (std::size_t p = 0; p < plane; ++p) acc += dy[p];
+      plane_sums[b * s.OC + o] = acc;
+    }
+  });
+  for (std::size_t o = 0; o < s.OC; ++o) {
+    double acc = 0.0;
+    for (std::size_t b = 0; b < s.B; ++b) acc += plane_sums[b * s.OC + o];
+    bias_.grad[o] += float(acc);
+  }
+
+  Tensor dx = needs_input_grad_ ? Tensor(input_shape_) : Tensor();  // (B, C, H, W), zero: every chunk adds into it
+  const std::size_t chunk = chunk_images_;  // the forward pass's chunks: cols_ holds them in that layout
+  for (std::size_t first = 0; first < s.B; first += chunk) {
+    const std::size_t count = std::min(chunk, s.B - first), P = count * plane;
+    const float* cols = cols_.data() + first * K * plane;  // (K, P), saved by forward
+
+    // dy of these images from NCHW (count, OC, OH*OW) into the GEMM's layout (OC, count*OH*OW).
+    resize(maps_, {s.OC, P});
+    parallel_for(count, s.OC * plane, [&](std::size_t b) {
+      for (std::size_t o = 0; o < s.OC; ++o) {
+        const float* src = doutput.data() + ((first + b) * s.OC + o) * plane;
+        std::copy(src, src + plane, maps_.data() + o * P + b * plane);
+      }
+    });
+
+    // dW += dy . cols^T          (OC, P) . (P, K) -> (OC, K): x times dy, summed over every output position
+    sgemm(Trans::No, Trans::Yes, s.OC, K, P, 1.0f, maps_.data(), P, cols, P, 1.0f, weight_.grad.data(), K);
+
+    if (!needs_input_grad_) continue;
+    // dcols = W^T . dy           (K, OC) . (OC, P) -> (K, P): each window's share of dx
+    resize(dcols_, {K, P});
+    sgemm(Trans::Yes, Trans::No, K, P, s.OC, 1.0f, weight_.value.data(), K, maps_.data(), P, 0.0f, dcols_.data(), P);
+    // dx = col2im(dcols): every window adds its share back onto the pixels it was copied from.
+    col2im(dcols_.data(), window_, first, count, dx);
+  }
+  return dx;
+}
+
+}  // namespace dlfs

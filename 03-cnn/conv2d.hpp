@@ -1,0 +1,96 @@
+// Conv2d: a 2-D convolution layer (strictly, a cross-correlation: the kernel is not flipped).
+//
+// Layout: NCHW, as in PyTorch. Activations are (B, C, H, W), row-major, so one image is C planes
+// of H x W pixels, and the weights are (OC, C, KH, KW): one C x KH x KW filter per output channel.
+//
+//   forward   y[b,o,i,j] = bias[o] + sum_{c,u,v} W[o,c,u,v] x[b, c, i*SH - PH + u, j*SW - PW + v]
+//             (x is 0 outside the image: that is the zero padding)
+//
+//   backward  every x and W entry reached y through the products above, so the chain rule sums
+//             dy over exactly the (b, o, i, j) each one took part in:
+//             dx[b,c,h,w] = sum_{o,u,v with h = i*SH - PH + u, w = j*SW - PW + v} W[o,c,u,v] dy[b,o,i,j]
+//                         (stride 1: a "full" convolution of dy with the kernel flipped in u and v)
+//             dW[o,c,u,v] += sum_{b,i,j} x[b, c, i*SH - PH + u, j*SW - PW + v] dy[b,o,i,j]
+//                         (the correlation of the input with the output gradient)
+//             db[o]       += sum_{b,i,j} dy[b,o,i,j]
+//
+// Two implementations, side by side: conv2d_direct (the definition as nested loops: slow,
+// obviously right, the reference every test compares against) and the Conv2d layer, which does
+// the same arithmetic as im2col + one GEMM per product (see im2col.hpp and the README).
+#pragma once
+
+#include "02-mlp/layer.hpp"
+#include "03-cnn/window.hpp"
+#include "common/random.hpp"
+
+namespace dlfs {
+
+// ---- The direct convolution: the reference ------------------------------------------------
+
+// x (B, C, H, W), weight (OC, C, KH, KW), bias (OC) or empty -> y (B, OC, OH, OW).
+Tensor conv2d_direct(const Tensor& input, const Tensor& weight, const Tensor& bias, const Window& window);
+
+struct Conv2dGradients {
+  Tensor dinput;   // (B, C, H, W)
+  Tensor dweight;  // (OC, C, KH, KW)
+  Tensor dbias;    // (OC)
+};
+// The three gradients of the backward formulas above, each computed by the loop that reads most
+// like its formula. doutput is (B, OC, OH, OW).
+Conv2dGradients conv2d_direct_backward(const Tensor& input, const Tensor& weight, const Tensor& doutput,
+                                       const Window& window);
+
+// ---- The layer: im2col + GEMM ---------------------------------------------------------------
+//
+// The batch goes through in chunks of whole images, each chunk one im2col and one GEMM per
+// product. Why not the whole batch at once: cols is C*KH*KW times larger than the images it comes
+// from (25x for LeNet's first layer, 12.8x for its second), so for a batch of 64 it is megabytes
+// that im2col writes out to memory and the GEMM reads back. A chunk of about 2 MiB stays in cache
+// between the two (the README has the timings: 5-10% less time per epoch, and less memory).
+// Training keeps every chunk's cols for the weight gradient; evaluation reuses one chunk's buffer.
+class Conv2d : public Layer {
+ public:
+  // Weights drawn with He initialisation for the ReLU that follows: N(0, 2 / fan_in), where
+  // fan_in = C*KH*KW is the number of inputs each output sums over. Biases start at 0.
+  Conv2d(std::size_t in_channels, std::size_t out_channels, const Window& window, Rng& rng);
+  // A square kernel with the same stride and padding on both axes.
+  Conv2d(std::size_t in_channels, std::size_t out_channels, std::size_t kernel, Rng& rng,
+         std::size_t stride = 1, std::size_t padding = 0);
+
+  Tensor forward(const Tensor& input) override;     // (B, C, H, W) -> (B, OC, OH, OW)
+  Tensor backward(const Tensor& doutput) override;  // (B, OC, OH, OW) -> (B, C, H, W)
+  std::vector<Parameter*> parameters() override { return {&weight_, &bias_}; }
+  std::string name() const override;  // "Conv2d(1, 6, 5x5, stride 1, padding 2)"
+
+  // (B, OC, OH, OW) for an input of shape (B, C, H, W); throws naming the layer for a bad shape.
+  Shape output_shape(const Shape& input_shape) const;
+
+  Parameter& weight() { return weight_; }  // (OC, C, KH, KW)
+  Parameter& bias() { return bias_; }      // (OC)
+  std::size_t in_channels() const { return in_; }
+  std::size_t out_channels() const { return out_; }
+  const Window& window() const { return window_; }
+
+  // How big one chunk's cols may get, in bytes (at least one image per chunk); 0 puts the whole
+  // batch in one chunk. The default, 2 MiB, is the two cores' L2 caches.
+  void set_chunk_bytes(std::size_t bytes) { chunk_bytes_ = bytes; }
+  static constexpr std::size_t kDefaultChunkBytes = std::size_t(2) << 20;
+
+ private:
+  // Images per chunk: as many as keep one chunk's cols (taps x plane floats per image) within chunk_bytes_.
+  std::size_t images_per_chunk(std::size_t batch, std::size_t taps, std::size_t plane) const;
+
+  std::size_t in_, out_;
+  Window window_;
+  Parameter weight_;  // (OC, C, KH, KW), used as the matrix (OC, C*KH*KW)
+  Parameter bias_;    // (OC)
+  std::size_t chunk_bytes_ = kDefaultChunkBytes;
+  Shape input_shape_;  // (B, C, H, W) of the last input
+  Tensor cols_;       // (B, C*KH*KW * OH*OW): im2col of the last input, chunk after chunk, kept for dW
+  bool cols_saved_ = false;       // the last forward ran in training mode and kept all of cols
+  std::size_t chunk_images_ = 1;  // images per chunk in the last forward
+  Tensor maps_;       // (OC, count*OH*OW): scratch, one chunk's GEMM output (forward) or dy (backward)
+  Tensor dcols_;      // (C*KH*KW, count*OH*OW): scratch, one chunk's dcols
+};
+
+}  // namespace dlfs
