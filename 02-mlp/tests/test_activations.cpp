@@ -2,7 +2,7 @@
 #include <cmath>
 #include <memory>
 
-#include <unsupported/Eigen/SpecialFunctions>
+#include "tests/support/eigen_unsupported.hpp"
 
 #include "02-mlp/activations.hpp"
 #include "tests/support/eigen.hpp"

@@ -1,5 +1,5 @@
 #include <catch2/catch.hpp>
-#include <unsupported/Eigen/CXX11/Tensor>
+#include "tests/support/eigen_unsupported.hpp"
 
 #include "03-cnn/conv2d.hpp"
 #include "03-cnn/im2col.hpp"
