@@ -2,6 +2,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "02-mlp/tests/blobs.hpp"
 #include "02-mlp/activations.hpp"
 #include "02-mlp/dense.hpp"
 #include "02-mlp/losses.hpp"
@@ -12,23 +13,7 @@
 #include "common/ops.hpp"
 
 using namespace dlfs;
-
-namespace {
-
-// Three Gaussian blobs in 2-D: a small problem an MLP learns in a few epochs.
-Examples blobs(std::size_t n, Rng& rng) {
-  Tensor x({n, 2});  // (N, 2)
-  std::vector<int> y(n);
-  const float centers[3][2] = {{0, 2}, {2, -1}, {-2, -1}};
-  for (std::size_t i = 0; i < n; ++i) {
-    y[i] = int(i % 3);
-    x(i, 0) = centers[y[i]][0] + rng.normal(0, 0.7f);
-    x(i, 1) = centers[y[i]][1] + rng.normal(0, 0.7f);
-  }
-  return examples_from_tensor(std::move(x), std::move(y));
-}
-
-}  // namespace
+using dlfs::test::blobs;
 
 TEST_CASE("Training on blobs repeats its first losses exactly and drives the loss down", "[02-mlp][train][golden]") {
   Rng data_rng(7), rng(42);

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "02-mlp/tests/blobs.hpp"
 #include "02-mlp/mlp.hpp"
 #include "02-mlp/train.hpp"
 #include "07-optimizers/adam.hpp"
@@ -9,23 +10,7 @@
 #include "common/fashion_mnist.hpp"
 
 using namespace dlfs;
-
-namespace {
-
-// Three Gaussian blobs in 2-D (as in chapter 02's training test).
-Examples blobs(std::size_t n, Rng& rng) {
-  Tensor x({n, 2});  // (N, 2)
-  std::vector<int> y(n);
-  const float centers[3][2] = {{0, 2}, {2, -1}, {-2, -1}};
-  for (std::size_t i = 0; i < n; ++i) {
-    y[i] = int(i % 3);
-    x(i, 0) = centers[y[i]][0] + rng.normal(0, 0.7f);
-    x(i, 1) = centers[y[i]][1] + rng.normal(0, 0.7f);
-  }
-  return examples_from_tensor(std::move(x), std::move(y));
-}
-
-}  // namespace
+using dlfs::test::blobs;
 
 TEST_CASE("Training on blobs with Adam repeats its first losses exactly and drives the loss down",
           "[07-optimizers][train][golden]") {

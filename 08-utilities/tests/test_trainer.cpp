@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "02-mlp/tests/blobs.hpp"
 #include "02-mlp/mlp.hpp"
 #include "02-mlp/optimizer.hpp"
 #include "07-optimizers/make_optimizer.hpp"
@@ -12,22 +13,10 @@
 #include "tests/support/tmp.hpp"
 
 using namespace dlfs;
+using dlfs::test::blobs;
 
 namespace {
 
-// Three Gaussian blobs in 2-D, as in chapter 02's tests: learnt in a few epochs.
-Examples blobs(std::size_t n, std::uint64_t seed = 7) {
-  Rng rng(seed);
-  Tensor x({n, 2});  // (N, 2)
-  std::vector<int> y(n);
-  const float centers[3][2] = {{0, 2}, {2, -1}, {-2, -1}};
-  for (std::size_t i = 0; i < n; ++i) {
-    y[i] = int(i % 3);
-    x(i, 0) = centers[y[i]][0] + rng.normal(0, 0.7f);
-    x(i, 1) = centers[y[i]][1] + rng.normal(0, 0.7f);
-  }
-  return examples_from_tensor(std::move(x), std::move(y));
-}
 
 bool same_bits(Layer& a, Layer& b) {
   const auto pa = a.parameters(), pb = b.parameters();
