@@ -12,7 +12,7 @@ namespace {
 // y = f(x) elementwise.
 template <class F>
 Tensor map(const Tensor& x, F f) {
-  Tensor y(x.shape());
+  Tensor y = Tensor::uninitialized(x.shape());
   const float* xs = x.data();
   float* ys = y.data();
   for (std::size_t i = 0; i < x.size(); ++i) ys[i] = f(xs[i]);
@@ -23,7 +23,7 @@ Tensor map(const Tensor& x, F f) {
 template <class G>
 Tensor chain(const Tensor& dy, const Tensor& cached, const char* what, G g) {
   require_same_shape(dy, cached, what);
-  Tensor dx(dy.shape());
+  Tensor dx = Tensor::uninitialized(dy.shape());
   const float* d = dy.data();
   const float* c = cached.data();
   float* out = dx.data();

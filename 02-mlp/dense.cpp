@@ -35,7 +35,7 @@ Tensor Dense::forward(const Tensor& input) {
   input_.reshape({rows, in_});
 
   // y = x W^T + b: start every row of y at b, then accumulate x W^T on top (beta = 1).
-  Tensor y({rows, out_});  // (rows, out)
+  Tensor y = Tensor::uninitialized({rows, out_});  // (rows, out)
   for (std::size_t r = 0; r < rows; ++r)
     std::copy(bias_.value.begin(), bias_.value.end(), y.data() + r * out_);
   matmul(input_, weight_.value, y, Trans::No, Trans::Yes, 1.0f, 1.0f);
@@ -62,7 +62,7 @@ Tensor Dense::backward(const Tensor& doutput) {
 
   if (!needs_input_grad_) return Tensor();
   // dx = dy W         (rows, out) . (out, in)
-  Tensor dx(input_shape_);  // (..., in)
+  Tensor dx = Tensor::uninitialized(input_shape_);  // (..., in): beta = 0 overwrites it
   sgemm(Trans::No, Trans::No, rows, in_, out_, 1.0f, dy, out_, weight_.value.data(), in_, 0.0f,
         dx.data(), in_);
   return dx;

@@ -1,8 +1,11 @@
 #include "02-mlp/train.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <numeric>
 #include <stdexcept>
@@ -61,11 +64,31 @@ std::size_t count_correct(const Tensor& logits, const std::vector<int>& labels) 
 
 }  // namespace
 
+namespace {
+
+// The model and its replicas, checked to hold parameters of the same shapes.
+std::vector<Layer*> workers_of(Layer& model, const std::vector<Layer*>& replicas) {
+  std::vector<Layer*> workers{&model};
+  const std::vector<Parameter*> mine = model.parameters();
+  for (Layer* replica : replicas) {
+    const std::vector<Parameter*> theirs = replica->parameters();
+    bool same = theirs.size() == mine.size();
+    for (std::size_t i = 0; same && i < mine.size(); ++i) same = theirs[i]->value.shape() == mine[i]->value.shape();
+    if (!same) throw std::invalid_argument("train_epoch: replica " + replica->name() + " does not match the model " + model.name());
+    workers.push_back(replica);
+  }
+  return workers;
+}
+
+}  // namespace
+
 EpochStats train_epoch(Layer& model, Optimizer& optimizer, const ClassificationLoss& loss,
                        const Examples& train, Rng& rng, const Schedule& schedule,
                        std::size_t& step, const TrainOptions& options) {
   if (options.batch_size == 0) throw std::invalid_argument("train_epoch: batch size must be positive");
-  model.set_training(true);
+  const std::vector<Layer*> workers = workers_of(model, options.replicas);
+  for (Layer* worker : workers) worker->set_training(true);
+  const std::vector<Parameter*> parameters = model.parameters();
   const std::vector<std::size_t> order = rng.permutation(train.size());
   const std::size_t batches = (train.size() + options.batch_size - 1) / options.batch_size;
   ProgressBar bar(options.label, batches, options.batch_size);
@@ -73,25 +96,60 @@ EpochStats train_epoch(Layer& model, Optimizer& optimizer, const ClassificationL
 
   double loss_sum = 0.0;
   std::size_t correct = 0;
-  std::vector<std::size_t> idx;
-  std::vector<int> y;
   for (std::size_t batch = 0; batch < batches; ++batch) {
     const std::size_t begin = batch * options.batch_size;
     const std::size_t end = std::min(begin + options.batch_size, train.size());
-    idx.assign(order.begin() + std::ptrdiff_t(begin), order.begin() + std::ptrdiff_t(end));
-    y.resize(idx.size());
-    for (std::size_t b = 0; b < idx.size(); ++b) y[b] = train.labels[idx[b]];
+    const std::size_t B = end - begin;
+    // Slices of micro_batch examples, or else one per worker (one slice: the whole batch).
+    const std::size_t slice = options.micro_batch > 0 ? std::min(options.micro_batch, B)
+                                                      : (B + workers.size() - 1) / workers.size();
+    const std::size_t slices = (B + slice - 1) / slice;
 
-    const Tensor x = train.inputs(idx);          // (B, ...)
-    const Tensor logits = model.forward(x);      // (B, classes)
-    const LossAndGrad l = loss(logits, y);       // dlogits: (B, classes)
     optimizer.zero_grad();
-    model.backward(l.grad);
+    for (Layer* replica : options.replicas) {
+      replica->zero_grad();
+      const std::vector<Parameter*> theirs = replica->parameters();
+      for (std::size_t i = 0; i < parameters.size(); ++i) theirs[i]->value.copy_from(parameters[i]->value);
+    }
+
+    // Each slice's loss and hits, kept apart and added up in slice order below.
+    std::vector<double> slice_loss(slices);
+    std::vector<std::size_t> slice_correct(slices);
+    std::vector<std::exception_ptr> failure(slices);  // an exception must not leave a parallel loop
+    const int threads = int(std::min(workers.size(), slices));
+    // Thread t always runs on workers[t]: no two threads share a model's caches or gradients.
+#pragma omp parallel for num_threads(threads) schedule(static, 1) if (threads > 1)
+    for (std::size_t s = 0; s < slices; ++s) {
+      try {
+        Layer& worker = *workers[std::size_t(omp_get_thread_num())];
+        const std::size_t first = begin + s * slice, last = std::min(first + slice, end);
+        const std::vector<std::size_t> idx(order.begin() + std::ptrdiff_t(first), order.begin() + std::ptrdiff_t(last));
+        std::vector<int> y(idx.size());
+        for (std::size_t b = 0; b < idx.size(); ++b) y[b] = train.labels[idx[b]];
+
+        const Tensor x = train.inputs(idx);       // (n, ...)
+        const Tensor logits = worker.forward(x);  // (n, classes)
+        LossAndGrad l = loss(logits, y);          // the slice's mean loss; dlogits: (n, classes)
+        // L_batch = sum over slices of (n / B) L_slice, so each slice's gradient is scaled by n / B.
+        const float share = float(idx.size()) / float(B);
+        if (share != 1.0f) l.grad *= share;
+        worker.backward(l.grad);  // adds this slice's share into the worker's .grad
+        slice_loss[s] = double(share) * l.loss;
+        slice_correct[s] = count_correct(logits, y);
+      } catch (...) {
+        failure[s] = std::current_exception();
+      }
+    }
+    for (const std::exception_ptr& e : failure)
+      if (e) std::rethrow_exception(e);
+    for (Layer* replica : options.replicas) {  // the replicas' shares of the gradient, into the model's
+      const std::vector<Parameter*> theirs = replica->parameters();
+      for (std::size_t i = 0; i < parameters.size(); ++i) parameters[i]->grad += theirs[i]->grad;
+    }
     optimizer.set_learning_rate(schedule(step++));
     optimizer.step();
 
-    loss_sum += l.loss;
-    correct += count_correct(logits, y);
+    for (std::size_t s = 0; s < slices; ++s) loss_sum += slice_loss[s], correct += slice_correct[s];
     if (options.progress) bar.update(batch + 1, loss_sum / double(batch + 1));
   }
   EpochStats stats;

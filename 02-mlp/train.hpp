@@ -52,6 +52,22 @@ struct EpochStats {
 
 struct TrainOptions {
   std::size_t batch_size = 64;
+  // Forward and backward run on slices of at most micro_batch examples of each batch; the slices'
+  // gradients add up in the parameters (backward accumulates), and the optimizer steps once per
+  // batch. The update is the batch's own, up to float rounding: the batch loss is the mean over its
+  // B examples, so a slice of n contributes n / B times its own mean. What changes is memory: a
+  // slice's activations fit in the core's cache where the batch's do not (chapter 03's README has
+  // the timings). 0 runs the whole batch at once. Only for models that treat the examples of a
+  // batch independently, as every layer of chapters 02-04 does (not batch norm, chapter 05).
+  std::size_t micro_batch = 0;
+  // Data parallelism: further copies of the model (the same architecture, so the same parameter
+  // shapes), one per further OpenMP thread. The slices of each batch are shared out among the
+  // model and its replicas, each thread running forward and backward on its own copy, so the
+  // threads never wait on each other inside a layer. Before each batch the replicas receive the
+  // model's parameter values; after it their gradients are added into the model's, and the
+  // optimizer steps the model alone. Threads change the order of the sums, so results agree with
+  // a single thread's to rounding, not bit for bit.
+  std::vector<Layer*> replicas;
   std::string label = "epoch";  // progress bar label, e.g. "epoch 3/10"
   bool progress = true;         // draw the progress bar
 };

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "03-cnn/parallel.hpp"
+#include "common/simd.hpp"
 
 namespace dlfs {
 
@@ -72,9 +73,8 @@ void copy_tap(const float* xc, float* out, std::size_t u, std::size_t v, const W
     const float* src = xc + (i * w.stride_h + u - w.pad_h) * g.W;  // input row i*SH - PH + u
     float* dst = out + i * g.OW;
     std::fill(dst, dst + columns.lo, 0.0f);
-    if (w.stride_w == 1) {  // one contiguous run
-      const float* run = src + (columns.lo + v - w.pad_w);
-      for (std::size_t j = columns.lo; j < columns.hi; ++j) dst[j] = run[j - columns.lo];
+    if (w.stride_w == 1) {  // one contiguous run (a short one in a small image: see copy_run)
+      simd::copy_run(src + (columns.lo + v - w.pad_w), columns.hi - columns.lo, dst + columns.lo);
     } else {
       for (std::size_t j = columns.lo; j < columns.hi; ++j) dst[j] = src[j * w.stride_w + v - w.pad_w];
     }

@@ -44,6 +44,9 @@ class MaxPool2d : public Layer {
   const std::vector<std::uint32_t>& argmax() const { return argmax_; }
 
  private:
+  // forward() for the common 2x2 window with stride 2 and no padding: the same result, faster.
+  void forward_2x2(const Tensor& input, Tensor& y);
+
   Window window_;
   Shape input_shape_;                 // (B, C, H, W)
   std::vector<std::uint32_t> argmax_;  // (B, C, OH, OW)

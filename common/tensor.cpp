@@ -41,6 +41,14 @@ Tensor::Tensor(Shape shape, float value)
   fill(value);
 }
 
+Tensor Tensor::uninitialized(Shape shape) {
+  Tensor t;
+  t.size_ = shape_size(shape);
+  t.shape_ = std::move(shape);
+  t.data_ = allocate(t.size_);
+  return t;
+}
+
 Tensor::Tensor(Shape shape, const std::vector<float>& values)
     : shape_(std::move(shape)), size_(shape_size(shape_)), data_(allocate(size_)) {
   if (values.size() != size_)

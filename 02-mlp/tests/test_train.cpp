@@ -1,3 +1,5 @@
+#include <omp.h>
+
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
@@ -11,9 +13,11 @@
 #include "02-mlp/train.hpp"
 #include "common/fashion_mnist.hpp"
 #include "common/ops.hpp"
+#include "tests/support/require_close.hpp"
 
 using namespace dlfs;
 using dlfs::test::blobs;
+using dlfs::test::require_close;
 
 TEST_CASE("Training on blobs repeats its first losses exactly and drives the loss down", "[02-mlp][train][golden]") {
   Rng data_rng(7), rng(42);
@@ -35,6 +39,62 @@ TEST_CASE("Training on blobs repeats its first losses exactly and drives the los
   CHECK(step == 8 * 10);
   const Evaluation ev = evaluate(model, softmax_cross_entropy, train, 3);
   CHECK(ev.accuracy > 0.95);
+}
+
+TEST_CASE("Micro-batches give the same updates as whole batches", "[02-mlp][train][micro-batch]") {
+  // Batches of 30 in slices of 7 (7, 7, 7, 7, 2: a ragged last slice) against whole batches, from
+  // the same initialisation and shuffling: the gradients only add up in a different order.
+  const Examples train = blobs(300);
+  auto run = [&](std::size_t micro_batch, double& loss, std::size_t replicas = 0) {
+    Rng rng(42);
+    Sequential model = make_mlp(2, {16}, 3, "relu", rng);
+    Rng other(7);  // the copies start from other values: train_epoch must overwrite them
+    std::vector<Sequential> copies;
+    for (std::size_t r = 0; r < replicas; ++r) copies.push_back(make_mlp(2, {16}, 3, "relu", other));
+    SGD sgd(model.parameters(), 0.1f);
+    std::size_t step = 0;
+    TrainOptions options;
+    options.batch_size = 30;
+    options.micro_batch = micro_batch;
+    for (Sequential& copy : copies) options.replicas.push_back(&copy);
+    options.progress = false;
+    for (int epoch = 0; epoch < 3; ++epoch)
+      loss = train_epoch(model, sgd, softmax_cross_entropy, train, rng, constant_schedule(0.1f), step, options).loss;
+    CHECK(step == 3 * 10);  // one optimizer step per batch, not per slice
+    std::vector<Tensor> values;
+    for (Parameter* p : model.parameters()) values.push_back(p->value);
+    return values;
+  };
+  double whole_loss = 0.0, sliced_loss = 0.0;
+  const std::vector<Tensor> whole = run(0, whole_loss), sliced = run(7, sliced_loss);
+  REQUIRE(whole.size() == sliced.size());
+  for (std::size_t i = 0; i < whole.size(); ++i) require_close(sliced[i], whole[i], 1e-5, 1e-4);
+  CHECK(sliced_loss == Approx(whole_loss).epsilon(1e-5));
+  // A slice as large as the batch is the whole batch, bit for bit.
+  double same_loss = 0.0;
+  const std::vector<Tensor> same = run(30, same_loss);
+  for (std::size_t i = 0; i < whole.size(); ++i) require_close(same[i], whole[i], 0.0, 0.0);
+
+  // Slices shared among the model and two replicas on up to three threads: still the same updates.
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(3);
+  double parallel_loss = 0.0;
+  const std::vector<Tensor> parallel = run(7, parallel_loss, 2);
+  omp_set_num_threads(saved);
+  for (std::size_t i = 0; i < whole.size(); ++i) require_close(parallel[i], whole[i], 1e-5, 1e-4);
+  CHECK(parallel_loss == Approx(whole_loss).epsilon(1e-5));
+}
+
+TEST_CASE("A replica that is not a copy of the model is refused", "[02-mlp][train][micro-batch]") {
+  Rng rng(1);
+  Sequential model = make_mlp(2, {16}, 3, "relu", rng), other = make_mlp(2, {8}, 3, "relu", rng);
+  SGD sgd(model.parameters(), 0.1f);
+  std::size_t step = 0;
+  TrainOptions options;
+  options.replicas = {&other};
+  options.progress = false;
+  CHECK_THROWS_WITH(train_epoch(model, sgd, softmax_cross_entropy, blobs(30), rng, constant_schedule(0.1f), step, options),
+                    Catch::Contains("does not match the model"));
 }
 
 TEST_CASE("A 2-4-2 MLP learns XOR, which no perceptron can", "[02-mlp][train][xor]") {

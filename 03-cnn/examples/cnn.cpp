@@ -105,6 +105,9 @@ int main(int argc, char** argv) {
   int threads = 0;
   std::uint64_t seed = 42;
   std::size_t chunk_kb = Conv2d::kDefaultChunkBytes / 1024;
+  // Forward and backward in slices of 16 images, one update per batch (TrainOptions::micro_batch):
+  // the same training, but a slice's activations and im2col buffers stay in the core's L2 cache.
+  std::size_t micro_batch = 16;
   app.add_option("--model", model_name, "lenet or alexnet")->check(CLI::IsMember(kCnnNames));
   app.add_option("--lr", lr, "initial learning rate (default: 0.1 for lenet, 0.05 for alexnet)")
       ->check(CLI::PositiveNumber);
@@ -120,6 +123,9 @@ int main(int argc, char** argv) {
   app.add_option("--out", out_dir, "where to write the metrics and images (default: runs/03-cnn/<model>)");
   app.add_option("--conv-chunk-kb", chunk_kb, "im2col buffer per chunk of images, KiB (0: the whole batch at once)")
       ->check(CLI::Range(std::size_t(0), std::size_t(1) << 30));
+  app.add_option("--micro-batch", micro_batch,
+                 "forward and backward in slices of this many images, one update per batch (0: the whole batch at once)")
+      ->check(CLI::Range(std::size_t(0), std::size_t(60000)));
   CLI11_PARSE(app, argc, argv);
   if (out_dir.empty()) out_dir = "runs/03-cnn/" + model_name;
   // The deeper network needs a smaller step and more of them. With plain SGD at lr 0.1 its loss
@@ -145,6 +151,18 @@ int main(int argc, char** argv) {
       if (auto* conv = dynamic_cast<Conv2d*>(&model[i])) conv->set_chunk_bytes(chunk_kb * 1024);
     print_summary(model);
     model.set_needs_input_grad(false);  // the input is data: skip dL/dx of the first convolution
+    // With slices, each further thread trains its share of every batch on its own copy of the
+    // network (TrainOptions::replicas): the threads then work side by side on whole slices instead
+    // of splitting every small loop inside a layer between them.
+    std::vector<Sequential> replicas;
+    Rng unused(seed);  // the replicas' initial values are overwritten before every batch
+    if (micro_batch > 0)
+      for (int t = 1; t < threads; ++t) {
+        replicas.push_back(make_cnn(model_name, unused));
+        replicas.back().set_needs_input_grad(false);
+        for (std::size_t i = 0; i < model.size(); ++i)
+          if (auto* conv = dynamic_cast<Conv2d*>(&replicas.back()[i])) conv->set_chunk_bytes(chunk_kb * 1024);
+      }
 
     SGD sgd(model.parameters(), lr);
     const std::size_t steps_per_epoch = (train.size() + batch - 1) / batch;
@@ -160,6 +178,8 @@ int main(int argc, char** argv) {
       const float lr_now = schedule(step);
       TrainOptions options;
       options.batch_size = batch;
+      options.micro_batch = micro_batch;
+      for (Sequential& replica : replicas) options.replicas.push_back(&replica);
       options.label = "epoch " + std::to_string(epoch) + "/" + std::to_string(epochs);
       const EpochStats stats = train_epoch(model, sgd, softmax_cross_entropy, train, rng, schedule, step, options);
       train_seconds += stats.seconds;

@@ -81,12 +81,17 @@ TEST_CASE("MaxPool2d sends the gradient of a tie to the first maximum in the win
   MaxPool2d pool(2);
   // Window 1: 3 appears at (0, 1) and (1, 0): the first in row-major order, (0, 1), wins.
   // Window 2: all four equal: (0, 0) of the window wins.
-  const Tensor x({1, 1, 2, 4}, {1, 3, 5, 5,  //
-                                3, 2, 5, 5});
-  require_close(pool.forward(x), Tensor({1, 1, 1, 2}, {3, 5}));
-  CHECK(pool.argmax() == std::vector<std::uint32_t>{1, 2});
-  require_close(pool.backward(Tensor({1, 1, 1, 2}, {10, 20})), Tensor({1, 1, 2, 4}, {0, 10, 20, 0,  //
-                                                                                   0, 0, 0, 0}));
+  // Window 3: the lower row ties: (1, 0) of the window wins.
+  const Tensor x({1, 1, 2, 6}, {1, 3, 5, 5, 0, 0,  //
+                                3, 2, 5, 5, 7, 7});
+  require_close(pool.forward(x), Tensor({1, 1, 1, 3}, {3, 5, 7}));
+  CHECK(pool.argmax() == std::vector<std::uint32_t>{1, 2, 10});
+  require_close(pool.backward(Tensor({1, 1, 1, 3}, {10, 20, 30})), Tensor({1, 1, 2, 6}, {0, 10, 20, 0, 0, 0,  //
+                                                                                       0, 0, 0, 0, 30, 0}));
+  // The general scan (a 2x2 window with stride 1 does not take the 2x2-stride-2 shortcut) agrees.
+  MaxPool2d general(2, 1);
+  general.forward(x);
+  CHECK(general.argmax() == std::vector<std::uint32_t>{1, 2, 2, 10, 10});
 }
 
 TEST_CASE("MaxPool2d adds up the gradients of an input that wins overlapping windows", "[03-cnn][pool][max][grad]") {

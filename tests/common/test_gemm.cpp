@@ -130,6 +130,15 @@ TEST_CASE("sgemm with K deeper than one cache slice applies beta once", "[common
     for (Trans tb : kBoth) check_sgemm(33, 40, 1100, ta, tb, 1.0f, 0.5f);
 }
 
+TEST_CASE("sgemm computes A B^T with few outputs and a long k as dot products", "[common][gemm]") {
+  // A convolution's weight gradient (dy . cols^T): whole dot-product tiles and ragged ones (rows
+  // and columns not multiples of the tile), k not a multiple of the vector width, several k
+  // slices (beta applied once), and leading dimensions past the matrix.
+  const std::size_t sizes[][3] = {{6, 25, 3000}, {16, 150, 1100}, {5, 7, 1037}, {1, 2, 2049}, {9, 3, 4100}};
+  for (auto [M, N, K] : sizes) check_all_variants(M, N, K);
+  check_sgemm(5, 7, 1037, Trans::No, Trans::Yes, 1.0f, 0.5f, 3);
+}
+
 TEST_CASE("sgemm respects leading dimensions larger than the matrix", "[common][gemm]") {
   for (Trans ta : kBoth)
     for (Trans tb : kBoth) {
@@ -179,18 +188,22 @@ TEST_CASE("sgemm with beta = 0 ignores NaN already in C", "[common][gemm]") {
 TEST_CASE("sgemm gives bitwise the same result on one thread and on two", "[common][gemm][threads]") {
   // Threads split C, never the sum over k, so each element is summed in the same order.
   Rng rng(11);
-  const std::size_t M = 300, N = 200, K = 700;
-  Tensor A = random_tensor({M, K}, rng), B = random_tensor({N, K}, rng);
-  Tensor one({M, N}), two({M, N});
-  const int saved = omp_get_max_threads();
-  omp_set_num_threads(1);
-  sgemm(Trans::No, Trans::Yes, M, N, K, 1.0f, A.data(), K, B.data(), K, 0.0f, one.data(), N);
-  omp_set_num_threads(2);
-  sgemm(Trans::No, Trans::Yes, M, N, K, 1.0f, A.data(), K, B.data(), K, 0.0f, two.data(), N);
-  omp_set_num_threads(saved);
-  std::size_t differ = 0;
-  for (std::size_t i = 0; i < one.size(); ++i) differ += one[i] != two[i];
-  REQUIRE(differ == 0);
+  // The register tiles (300 x 200 x 700) and the long dot products (16 x 150 x 20000).
+  const std::size_t sizes[][3] = {{300, 200, 700}, {16, 150, 20000}};
+  for (auto [M, N, K] : sizes) {
+    INFO("M=" << M << " N=" << N << " K=" << K);
+    Tensor A = random_tensor({M, K}, rng), B = random_tensor({N, K}, rng);
+    Tensor one({M, N}), two({M, N});
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
+    sgemm(Trans::No, Trans::Yes, M, N, K, 1.0f, A.data(), K, B.data(), K, 0.0f, one.data(), N);
+    omp_set_num_threads(2);
+    sgemm(Trans::No, Trans::Yes, M, N, K, 1.0f, A.data(), K, B.data(), K, 0.0f, two.data(), N);
+    omp_set_num_threads(saved);
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < one.size(); ++i) differ += one[i] != two[i];
+    REQUIRE(differ == 0);
+  }
 }
 
 TEST_CASE("sgemm called from inside an OpenMP parallel region gives right results", "[common][gemm][threads]") {
