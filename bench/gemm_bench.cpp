@@ -116,10 +116,14 @@ int main(int argc, char** argv) {
   shapes.push_back({"gemm_mlp_fwd_64x784x256", 64, 784, 256, N, T});
   shapes.push_back({"gemm_mlp_dx_64x256x784", 64, 256, 784, N, N});
   shapes.push_back({"gemm_mlp_dw_256x64x784", 256, 64, 784, T, N});
-  // LeNet's convolutions as im2col products at batch 64: (patches, taps) x (taps, channels),
-  // the weights (channels, taps) used transposed.
-  shapes.push_back({"gemm_im2col_36864x25x6", 36864, 25, 6, N, T});
-  shapes.push_back({"gemm_im2col_4096x150x16", 4096, 150, 16, N, T});
+  // The products 03-cnn/conv2d.cpp calls for LeNet-5 on one slice of 16 images (the example's
+  // default micro-batch): forward Y = W cols, weight gradient dW = dY cols^T (long dot products),
+  // and for the second convolution dcols = W^T dY. Named M x K x N.
+  shapes.push_back({"gemm_conv1_fwd_6x25x12544", 6, 25, 12544, N, N});
+  shapes.push_back({"gemm_conv1_dw_6x12544x25", 6, 12544, 25, N, T});
+  shapes.push_back({"gemm_conv2_fwd_16x150x1600", 16, 150, 1600, N, N});
+  shapes.push_back({"gemm_conv2_dw_16x1600x150", 16, 1600, 150, N, T});
+  shapes.push_back({"gemm_conv2_dcols_150x16x1600", 150, 16, 1600, T, N});
 
   for (const Shape& s : shapes) {
     if (!filter.empty() && s.name.find(filter) == std::string::npos) continue;
