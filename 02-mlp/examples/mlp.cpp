@@ -111,6 +111,14 @@ int main(int argc, char** argv) {
     Sequential model = make_mlp(28 * 28, hidden, FashionMnist::kClasses, activation, rng);
     model.set_needs_input_grad(false);  // the input is data: skip dL/dx of the first layer
     std::printf("model: %s, %zu parameters\n", model.name().c_str(), parameter_count(model));
+    // One copy of the network per further thread: each thread trains its share of every batch on
+    // its own copy, and the gradients are added up before the update (TrainOptions::replicas).
+    std::vector<Sequential> replicas;
+    Rng unused(seed);  // the copies' initial values are overwritten before every batch
+    for (int t = 1; t < threads; ++t) {
+      replicas.push_back(make_mlp(28 * 28, hidden, FashionMnist::kClasses, activation, unused));
+      replicas.back().set_needs_input_grad(false);
+    }
 
     // The parameters by name ("1.weight", ...): what model files and checkpoints hold. A loaded
     // model brings the standardization it was trained with: it is part of the model.
@@ -154,6 +162,7 @@ int main(int argc, char** argv) {
       const float lr_now = sgd.learning_rate();
       TrainOptions options;
       options.batch_size = batch;
+      for (Sequential& replica : replicas) options.replicas.push_back(&replica);
       options.label = "epoch " + std::to_string(epoch) + "/" + std::to_string(epochs);
       const EpochStats stats = train_epoch(model, sgd, softmax_cross_entropy, train, rng, schedule, step, options);
       train_seconds += stats.seconds;
