@@ -62,33 +62,98 @@ std::size_t count_correct(const Tensor& logits, const std::vector<int>& labels) 
   return correct;
 }
 
-}  // namespace
-
-namespace {
-
-// The model and its replicas, checked to hold parameters of the same shapes.
+// The model, then its replicas, each checked to be another network of the same architecture
+// (name() lists every layer and its settings) and put in the model's modes. The model itself or a
+// replica listed twice would put two threads on one network's caches and gradients.
 std::vector<Layer*> workers_of(Layer& model, const std::vector<Layer*>& replicas) {
   std::vector<Layer*> workers{&model};
-  const std::vector<Parameter*> mine = model.parameters();
   for (Layer* replica : replicas) {
-    const std::vector<Parameter*> theirs = replica->parameters();
-    bool same = theirs.size() == mine.size();
-    for (std::size_t i = 0; same && i < mine.size(); ++i) same = theirs[i]->value.shape() == mine[i]->value.shape();
-    if (!same) throw std::invalid_argument("train_epoch: replica " + replica->name() + " does not match the model " + model.name());
+    if (replica->name() != model.name())
+      throw std::invalid_argument("train_epoch: replica " + replica->name() + " is not a copy of the model " + model.name());
+    if (std::find(workers.begin(), workers.end(), replica) != workers.end())
+      throw std::invalid_argument("train_epoch: the same network appears twice among the model and its replicas");
+    replica->set_needs_input_grad(model.needs_input_grad());
     workers.push_back(replica);
   }
+  for (Layer* worker : workers) worker->set_training(true);
   return workers;
 }
 
+// Every replica (workers[1...]) gets the model's parameter values and zero gradients.
+void send_weights(const std::vector<Layer*>& workers) {
+  const std::vector<Parameter*> mine = workers[0]->parameters();
+  for (std::size_t w = 1; w < workers.size(); ++w) {
+    const std::vector<Parameter*> theirs = workers[w]->parameters();
+    for (std::size_t i = 0; i < mine.size(); ++i) theirs[i]->value.copy_from(mine[i]->value), theirs[i]->grad.zero();
+  }
+}
+
+// The replicas' gradients, added into the model's in replica order.
+void add_gradients(const std::vector<Layer*>& workers) {
+  const std::vector<Parameter*> mine = workers[0]->parameters();
+  for (std::size_t w = 1; w < workers.size(); ++w) {
+    const std::vector<Parameter*> theirs = workers[w]->parameters();
+    for (std::size_t i = 0; i < mine.size(); ++i) mine[i]->grad += theirs[i]->grad;
+  }
+}
+
+struct BatchTotals {
+  double loss = 0.0;        // the batch's mean loss
+  std::size_t correct = 0;  // examples classified right
+};
+
+// Forward and backward for one batch, the examples indices[0, B), in slices of at most `slice`
+// examples shared among the workers: thread t always runs on workers[t], so no two threads touch
+// one network. Each worker's .grad ends up holding its slices' shares of the batch gradient.
+BatchTotals forward_backward(const std::vector<Layer*>& workers, const ClassificationLoss& loss,
+                             const Examples& train, const std::size_t* indices, std::size_t B, std::size_t slice) {
+  const std::size_t slices = (B + slice - 1) / slice;
+  std::vector<double> slice_loss(slices);  // kept apart, added in slice order below
+  std::vector<std::size_t> slice_correct(slices);
+  std::vector<std::exception_ptr> failure(slices);  // an exception must not leave a parallel loop
+  const int threads = int(std::min(workers.size(), slices));
+#pragma omp parallel for num_threads(threads) schedule(static, 1) if (threads > 1)
+  for (std::size_t s = 0; s < slices; ++s) {
+    try {
+      Layer& worker = *workers[std::size_t(omp_get_thread_num())];
+      const std::vector<std::size_t> idx(indices + s * slice, indices + std::min((s + 1) * slice, B));
+      std::vector<int> y(idx.size());
+      for (std::size_t b = 0; b < idx.size(); ++b) y[b] = train.labels[idx[b]];
+
+      const Tensor x = train.inputs(idx);       // (n, ...)
+      const Tensor logits = worker.forward(x);  // (n, classes)
+      LossAndGrad l = loss(logits, y);          // the slice's mean loss; dlogits: (n, classes)
+      // L_batch = sum over slices of (n / B) L_slice, so each slice's gradient is scaled by n / B.
+      const float share = float(idx.size()) / float(B);
+      if (share != 1.0f) l.grad *= share;
+      worker.backward(l.grad);  // adds this slice's share into the worker's .grad
+      slice_loss[s] = double(share) * l.loss;
+      slice_correct[s] = count_correct(logits, y);
+    } catch (...) {
+      failure[s] = std::current_exception();
+    }
+  }
+  for (const std::exception_ptr& e : failure)
+    if (e) std::rethrow_exception(e);
+  BatchTotals totals;
+  for (std::size_t s = 0; s < slices; ++s) totals.loss += slice_loss[s], totals.correct += slice_correct[s];
+  return totals;
+}
+
 }  // namespace
+
+std::vector<Sequential> make_replicas(std::size_t count, const std::function<Sequential(Rng&)>& make) {
+  Rng throwaway(0);
+  std::vector<Sequential> replicas;
+  for (std::size_t r = 0; r < count; ++r) replicas.push_back(make(throwaway));
+  return replicas;
+}
 
 EpochStats train_epoch(Layer& model, Optimizer& optimizer, const ClassificationLoss& loss,
                        const Examples& train, Rng& rng, const Schedule& schedule,
                        std::size_t& step, const TrainOptions& options) {
   if (options.batch_size == 0) throw std::invalid_argument("train_epoch: batch size must be positive");
   const std::vector<Layer*> workers = workers_of(model, options.replicas);
-  for (Layer* worker : workers) worker->set_training(true);
-  const std::vector<Parameter*> parameters = model.parameters();
   const std::vector<std::size_t> order = rng.permutation(train.size());
   const std::size_t batches = (train.size() + options.batch_size - 1) / options.batch_size;
   ProgressBar bar(options.label, batches, options.batch_size);
@@ -98,58 +163,20 @@ EpochStats train_epoch(Layer& model, Optimizer& optimizer, const ClassificationL
   std::size_t correct = 0;
   for (std::size_t batch = 0; batch < batches; ++batch) {
     const std::size_t begin = batch * options.batch_size;
-    const std::size_t end = std::min(begin + options.batch_size, train.size());
-    const std::size_t B = end - begin;
-    // Slices of micro_batch examples, or else one per worker (one slice: the whole batch).
+    const std::size_t B = std::min(options.batch_size, train.size() - begin);
+    // Slices of micro_batch examples, or else one per worker: with neither, the whole batch at once.
     const std::size_t slice = options.micro_batch > 0 ? std::min(options.micro_batch, B)
                                                       : (B + workers.size() - 1) / workers.size();
-    const std::size_t slices = (B + slice - 1) / slice;
 
     optimizer.zero_grad();
-    for (Layer* replica : options.replicas) {
-      replica->zero_grad();
-      const std::vector<Parameter*> theirs = replica->parameters();
-      for (std::size_t i = 0; i < parameters.size(); ++i) theirs[i]->value.copy_from(parameters[i]->value);
-    }
-
-    // Each slice's loss and hits, kept apart and added up in slice order below.
-    std::vector<double> slice_loss(slices);
-    std::vector<std::size_t> slice_correct(slices);
-    std::vector<std::exception_ptr> failure(slices);  // an exception must not leave a parallel loop
-    const int threads = int(std::min(workers.size(), slices));
-    // Thread t always runs on workers[t]: no two threads share a model's caches or gradients.
-#pragma omp parallel for num_threads(threads) schedule(static, 1) if (threads > 1)
-    for (std::size_t s = 0; s < slices; ++s) {
-      try {
-        Layer& worker = *workers[std::size_t(omp_get_thread_num())];
-        const std::size_t first = begin + s * slice, last = std::min(first + slice, end);
-        const std::vector<std::size_t> idx(order.begin() + std::ptrdiff_t(first), order.begin() + std::ptrdiff_t(last));
-        std::vector<int> y(idx.size());
-        for (std::size_t b = 0; b < idx.size(); ++b) y[b] = train.labels[idx[b]];
-
-        const Tensor x = train.inputs(idx);       // (n, ...)
-        const Tensor logits = worker.forward(x);  // (n, classes)
-        LossAndGrad l = loss(logits, y);          // the slice's mean loss; dlogits: (n, classes)
-        // L_batch = sum over slices of (n / B) L_slice, so each slice's gradient is scaled by n / B.
-        const float share = float(idx.size()) / float(B);
-        if (share != 1.0f) l.grad *= share;
-        worker.backward(l.grad);  // adds this slice's share into the worker's .grad
-        slice_loss[s] = double(share) * l.loss;
-        slice_correct[s] = count_correct(logits, y);
-      } catch (...) {
-        failure[s] = std::current_exception();
-      }
-    }
-    for (const std::exception_ptr& e : failure)
-      if (e) std::rethrow_exception(e);
-    for (Layer* replica : options.replicas) {  // the replicas' shares of the gradient, into the model's
-      const std::vector<Parameter*> theirs = replica->parameters();
-      for (std::size_t i = 0; i < parameters.size(); ++i) parameters[i]->grad += theirs[i]->grad;
-    }
+    send_weights(workers);
+    const BatchTotals totals = forward_backward(workers, loss, train, order.data() + begin, B, slice);
+    add_gradients(workers);
     optimizer.set_learning_rate(schedule(step++));
     optimizer.step();
 
-    for (std::size_t s = 0; s < slices; ++s) loss_sum += slice_loss[s], correct += slice_correct[s];
+    loss_sum += totals.loss;
+    correct += totals.correct;
     if (options.progress) bar.update(batch + 1, loss_sum / double(batch + 1));
   }
   EpochStats stats;

@@ -1,11 +1,14 @@
 // The mini-batch training loop, written out in full: this is what chapter 08's Trainer wraps.
 //
 // One epoch = one pass over the training set in a freshly shuffled order, B examples at a time:
-//   for each batch:  logits = model.forward(x)          (B, classes)
+//   for each batch:  zero the gradients
+//                    logits = model.forward(x)          (B, classes)
 //                    loss, dlogits = loss_fn(logits, y)
-//                    zero the gradients; model.backward(dlogits); optimizer.step()
+//                    model.backward(dlogits); optimizer.step()
 // Shuffling (seeded, so runs repeat) keeps batches from carrying the data's order; small batches
-// give noisy but cheap gradient estimates, many updates per epoch.
+// give noisy but cheap gradient estimates, many updates per epoch. The forward and backward pass
+// may also run slice by slice, and on several threads (TrainOptions: micro_batch, replicas); the
+// gradient, and so the step, is the batch's either way.
 #pragma once
 
 #include <cstddef>
@@ -15,6 +18,7 @@
 #include "02-mlp/layer.hpp"
 #include "02-mlp/losses.hpp"
 #include "02-mlp/optimizer.hpp"
+#include "02-mlp/sequential.hpp"
 #include "common/fashion_mnist.hpp"
 #include "common/random.hpp"
 
@@ -60,17 +64,21 @@ struct TrainOptions {
   // the timings). 0 runs the whole batch at once. Only for models that treat the examples of a
   // batch independently, as every layer of chapters 02-04 does (not batch norm, chapter 05).
   std::size_t micro_batch = 0;
-  // Data parallelism: further copies of the model (the same architecture, so the same parameter
-  // shapes), one per further OpenMP thread. The slices of each batch are shared out among the
-  // model and its replicas, each thread running forward and backward on its own copy, so the
-  // threads never wait on each other inside a layer. Before each batch the replicas receive the
-  // model's parameter values; after it their gradients are added into the model's, and the
-  // optimizer steps the model alone. Threads change the order of the sums, so results agree with
+  // Data parallelism: other networks of the model's architecture (make_replicas), each run by a
+  // thread of its own: the model and R replicas train on R + 1 threads, whatever OpenMP's thread
+  // count says. The slices of each batch are shared out among them (without micro_batch: one slice
+  // each), so the threads never wait on each other inside a layer. Before each batch the replicas
+  // receive the model's parameter values; after it their gradients are added into the model's, and
+  // the optimizer steps the model alone. The sums then run in another order, so results agree with
   // a single thread's to rounding, not bit for bit.
   std::vector<Layer*> replicas;
   std::string label = "epoch";  // progress bar label, e.g. "epoch 3/10"
   bool progress = true;         // draw the progress bar
 };
+
+// `count` networks for TrainOptions::replicas, each built by make(rng) from a throwaway random
+// stream (their initial values do not matter: train_epoch overwrites them before every batch).
+std::vector<Sequential> make_replicas(std::size_t count, const std::function<Sequential(Rng&)>& make);
 
 // One epoch. `step` is the global step counter (advanced by the number of batches); the optimizer's
 // learning rate is set from schedule(step) before every update.

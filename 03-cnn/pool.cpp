@@ -117,10 +117,10 @@ void MaxPool2d::forward_2x2(const Tensor& input, Tensor& y) {
       for (std::size_t j = 0; j < OW; ++j) {
         // The four candidates in scan order: a b (top row), c d (the row below).
         const float a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1];
-        const float m = std::max(std::max(a, b), std::max(c, d));
-        // The first of them equal to the maximum is the one the scan keeps. Worked out as
-        // arithmetic: chained selects compile to branches here, and which candidate wins on real
-        // data is a coin toss for the branch predictor.
+        const float m = std::max(std::max(std::max(a, b), c), d);  // in scan order, as the scan
+        // The first of them equal to the maximum is the one the scan keeps (for inputs without
+        // NaN). Worked out as arithmetic: chained selects compile to branches here, and which
+        // candidate wins on real data is a coin toss for the branch predictor.
         const std::uint32_t not_a = a != m, not_b = b != m, not_c = c != m;
         const std::uint32_t row = not_a & not_b;        // neither a nor b: the lower row
         const std::uint32_t col = row ? not_c : not_a;  // and in that row, d unless c

@@ -117,11 +117,4 @@ inline void copy_run(const float* src, std::size_t n, float* dst) {
   if (j < n) Vec::load(src + j, int(n - j)).store(dst + j, int(n - j));
 }
 
-// dst[0, n) += src[0, n), the same way.
-inline void add_run(const float* src, std::size_t n, float* dst) {
-  std::size_t j = 0;
-  for (; j + kW <= n; j += kW) add(Vec::load(dst + j), Vec::load(src + j)).store(dst + j);
-  if (j < n) add(Vec::load(dst + j, int(n - j)), Vec::load(src + j, int(n - j))).store(dst + j, int(n - j));
-}
-
 }  // namespace dlfs::simd

@@ -113,12 +113,9 @@ int main(int argc, char** argv) {
     std::printf("model: %s, %zu parameters\n", model.name().c_str(), parameter_count(model));
     // One copy of the network per further thread: each thread trains its share of every batch on
     // its own copy, and the gradients are added up before the update (TrainOptions::replicas).
-    std::vector<Sequential> replicas;
-    Rng unused(seed);  // the copies' initial values are overwritten before every batch
-    for (int t = 1; t < threads; ++t) {
-      replicas.push_back(make_mlp(28 * 28, hidden, FashionMnist::kClasses, activation, unused));
-      replicas.back().set_needs_input_grad(false);
-    }
+    std::vector<Sequential> replicas = make_replicas(std::size_t(threads - 1), [&](Rng& r) {
+      return make_mlp(28 * 28, hidden, FashionMnist::kClasses, activation, r);
+    });
 
     // The parameters by name ("1.weight", ...): what model files and checkpoints hold. A loaded
     // model brings the standardization it was trained with: it is part of the model.

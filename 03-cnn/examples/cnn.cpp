@@ -28,6 +28,12 @@ namespace {
 
 constexpr std::size_t kModelDefault = std::size_t(-1);  // "--epochs not given"
 
+// --conv-chunk-kb, applied to every convolution of a network.
+void set_conv_chunk_bytes(Sequential& model, std::size_t bytes) {
+  for (std::size_t i = 0; i < model.size(); ++i)
+    if (auto* conv = dynamic_cast<Conv2d*>(&model[i])) conv->set_chunk_bytes(bytes);
+}
+
 void print_summary(Sequential& model) {
   const std::vector<LayerSummary> rows = summarize(model, {1, 1, 28, 28});
   std::printf("%-44s %-16s %10s %14s\n", "layer", "output", "parameters", "mult-adds");
@@ -147,22 +153,17 @@ int main(int argc, char** argv) {
 
     Rng rng(seed);
     Sequential model = make_cnn(model_name, rng);
-    for (std::size_t i = 0; i < model.size(); ++i)
-      if (auto* conv = dynamic_cast<Conv2d*>(&model[i])) conv->set_chunk_bytes(chunk_kb * 1024);
+    set_conv_chunk_bytes(model, chunk_kb * 1024);
     print_summary(model);
     model.set_needs_input_grad(false);  // the input is data: skip dL/dx of the first convolution
     // With slices, each further thread trains its share of every batch on its own copy of the
     // network (TrainOptions::replicas): the threads then work side by side on whole slices instead
     // of splitting every small loop inside a layer between them.
-    std::vector<Sequential> replicas;
-    Rng unused(seed);  // the replicas' initial values are overwritten before every batch
-    if (micro_batch > 0)
-      for (int t = 1; t < threads; ++t) {
-        replicas.push_back(make_cnn(model_name, unused));
-        replicas.back().set_needs_input_grad(false);
-        for (std::size_t i = 0; i < model.size(); ++i)
-          if (auto* conv = dynamic_cast<Conv2d*>(&replicas.back()[i])) conv->set_chunk_bytes(chunk_kb * 1024);
-      }
+    std::vector<Sequential> replicas = make_replicas(micro_batch > 0 ? std::size_t(threads - 1) : 0, [&](Rng& r) {
+      Sequential replica = make_cnn(model_name, r);
+      set_conv_chunk_bytes(replica, chunk_kb * 1024);
+      return replica;
+    });
 
     SGD sgd(model.parameters(), lr);
     const std::size_t steps_per_epoch = (train.size() + batch - 1) / batch;

@@ -110,6 +110,43 @@ TEST_CASE("A tiny CNN overfits a small batch to near-zero loss, repeating its fi
   CHECK(losses.back() < 0.01);
 }
 
+TEST_CASE("A CNN trained in slices on two threads makes the whole-batch updates", "[03-cnn][models][micro-batch]") {
+  // The example's default way of training (slices, a replica per further thread) through Conv2d's
+  // chunks (one image each here) and MaxPool2d's argmax: 40 images in batches of 12 (a short last
+  // batch of 4), slices of 5, one replica; against whole batches on one network.
+  Rng data_rng(3);
+  Tensor x = random_tensor({40, 1, 8, 8}, data_rng);  // (N, 1, 8, 8)
+  std::vector<int> labels(40);
+  for (int& y : labels) y = int(data_rng.below(3));
+  const Examples train = examples_from_tensor(std::move(x), labels);
+  auto weights_after_training = [&](std::size_t micro_batch, std::size_t replicas) {
+    Rng rng(42);
+    auto make = [](Rng& r) {
+      Sequential m = tiny_cnn(3, r);
+      for (std::size_t i = 0; i < m.size(); ++i)
+        if (auto* conv = dynamic_cast<Conv2d*>(&m[i])) conv->set_chunk_bytes(1);  // one image per chunk
+      return m;
+    };
+    Sequential model = make(rng);
+    std::vector<Sequential> copies = make_replicas(replicas, make);
+    SGD sgd(model.parameters(), 0.05f);
+    std::size_t step = 0;
+    TrainOptions options;
+    options.batch_size = 12;
+    options.micro_batch = micro_batch;
+    for (Sequential& copy : copies) options.replicas.push_back(&copy);
+    options.progress = false;
+    for (int epoch = 0; epoch < 3; ++epoch)
+      train_epoch(model, sgd, softmax_cross_entropy, train, rng, constant_schedule(0.05f), step, options);
+    std::vector<Tensor> values;
+    for (Parameter* p : model.parameters()) values.push_back(p->value);
+    return values;
+  };
+  const std::vector<Tensor> whole = weights_after_training(0, 0), parallel = weights_after_training(5, 1);
+  REQUIRE(whole.size() == parallel.size());
+  for (std::size_t i = 0; i < whole.size(); ++i) require_close(parallel[i], whole[i], 1e-5, 1e-4);
+}
+
 TEST_CASE("LeNet-5 learns a real Fashion-MNIST subset", "[03-cnn][models][real-data]") {
   const std::string dir = fashion_mnist_dir();
   if (!std::filesystem::exists(dir + "/train-images-idx3-ubyte.gz")) FAIL(dir + " is missing: run ./dlfs setup");

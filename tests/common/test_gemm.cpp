@@ -134,7 +134,7 @@ TEST_CASE("sgemm computes A B^T with few outputs and a long k as dot products", 
   // A convolution's weight gradient (dy . cols^T): whole dot-product tiles and ragged ones (rows
   // and columns not multiples of the tile), k not a multiple of the vector width, several k
   // slices (beta applied once), and leading dimensions past the matrix.
-  const std::size_t sizes[][3] = {{6, 25, 3000}, {16, 150, 1100}, {5, 7, 1037}, {1, 2, 2049}, {9, 3, 4100}};
+  const std::size_t sizes[][3] = {{6, 25, 3000}, {16, 150, 1100}, {5, 7, 1037}, {2, 4, 2049}, {9, 6, 4100}, {3, 9, 1031}};
   for (auto [M, N, K] : sizes) check_all_variants(M, N, K);
   check_sgemm(5, 7, 1037, Trans::No, Trans::Yes, 1.0f, 0.5f, 3);
 }
