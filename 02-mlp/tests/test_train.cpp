@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "02-mlp/tests/blobs.hpp"
+#include "02-mlp/tests/weights_after_training.hpp"
 #include "02-mlp/activations.hpp"
 #include "02-mlp/dense.hpp"
 #include "02-mlp/losses.hpp"
@@ -16,6 +17,8 @@
 using namespace dlfs;
 using dlfs::test::blobs;
 using dlfs::test::require_close;
+using dlfs::test::TrainedWeights;
+using dlfs::test::weights_after_training;
 
 TEST_CASE("Training on blobs repeats its first losses exactly and drives the loss down", "[02-mlp][train][golden]") {
   Rng data_rng(7), rng(42);
@@ -41,56 +44,46 @@ TEST_CASE("Training on blobs repeats its first losses exactly and drives the los
 
 namespace {
 
-// The weights after three epochs on blobs in batches of 30, from the same initialisation and
-// shuffling every time: 293 examples, so the last batch is short (23). `loss` is the last epoch's.
-std::vector<Tensor> train_blobs(std::size_t micro_batch, std::size_t replicas, double& loss) {
-  const Examples train = blobs(293);
-  Rng rng(42);
-  Sequential model = make_mlp(2, {16}, 3, "relu", rng);
-  std::vector<Sequential> copies = make_replicas(replicas, [](Rng& r) { return make_mlp(2, {16}, 3, "relu", r); });
-  SGD sgd(model.parameters(), 0.1f);
-  std::size_t step = 0;
+// Three epochs on blobs in batches of 30: 293 examples, so the last batch is short (23).
+TrainedWeights train_blobs(std::size_t micro_batch, std::size_t replicas) {
   TrainOptions options;
   options.batch_size = 30;
   options.micro_batch = micro_batch;
-  for (Sequential& copy : copies) options.replicas.push_back(&copy);
-  options.progress = false;
-  for (int epoch = 0; epoch < 3; ++epoch)
-    loss = train_epoch(model, sgd, softmax_cross_entropy, train, rng, constant_schedule(0.1f), step, options).loss;
-  CHECK(step == 3 * 10);  // one optimizer step per batch, not per slice
-  std::vector<Tensor> values;
-  for (Parameter* p : model.parameters()) values.push_back(p->value);
-  return values;
+  const TrainedWeights w = weights_after_training([](Rng& r) { return make_mlp(2, {16}, 3, "relu", r); }, blobs(293),
+                                                  options, replicas, 0.1f, 3);
+  CHECK(w.steps == 3 * 10);  // one optimizer step per batch, not per slice
+  return w;
+}
+
+void require_same_weights(const TrainedWeights& actual, const TrainedWeights& expected, double tolerance) {
+  REQUIRE(actual.values.size() == expected.values.size());
+  for (std::size_t i = 0; i < actual.values.size(); ++i)
+    require_close(actual.values[i], expected.values[i], tolerance, tolerance * 10);
 }
 
 }  // namespace
 
 TEST_CASE("Micro-batches give the same updates as whole batches", "[02-mlp][train][micro-batch]") {
   // Slices of 7: 7, 7, 7, 7, 2 per batch of 30, and 7, 7, 7, 2 in the short last batch of 23.
-  double whole_loss = 0.0, sliced_loss = 0.0;
-  const std::vector<Tensor> whole = train_blobs(0, 0, whole_loss), sliced = train_blobs(7, 0, sliced_loss);
-  REQUIRE(whole.size() == sliced.size());
-  for (std::size_t i = 0; i < whole.size(); ++i) require_close(sliced[i], whole[i], 1e-5, 1e-4);
-  CHECK(sliced_loss == Approx(whole_loss).epsilon(1e-5));
+  const TrainedWeights whole = train_blobs(0, 0), sliced = train_blobs(7, 0);
+  require_same_weights(sliced, whole, 1e-5);
+  CHECK(sliced.last_loss == Approx(whole.last_loss).epsilon(1e-5));
   // A slice as large as the batch is the whole batch, bit for bit.
-  double same_loss = 0.0;
-  const std::vector<Tensor> same = train_blobs(30, 0, same_loss);
-  for (std::size_t i = 0; i < whole.size(); ++i) require_close(same[i], whole[i], 0.0, 0.0);
-  CHECK(same_loss == whole_loss);
+  const TrainedWeights same = train_blobs(30, 0);
+  require_same_weights(same, whole, 0.0);
+  CHECK(same.last_loss == whole.last_loss);
 }
 
 TEST_CASE("Replicas on threads of their own give the same updates as one network", "[02-mlp][train][micro-batch]") {
-  double whole_loss = 0.0;
-  const std::vector<Tensor> whole = train_blobs(0, 0, whole_loss);
+  const TrainedWeights whole = train_blobs(0, 0);
   // The model and two replicas on three threads: slices of 7 shared among them; and, without
   // micro-batches, one slice each (10, 10, 10; 8, 8, 7 in the short batch). The replicas start
   // from other values: train_epoch must hand them the model's before every batch.
   for (std::size_t micro_batch : {std::size_t(7), std::size_t(0)}) {
     INFO("micro_batch " << micro_batch);
-    double loss = 0.0;
-    const std::vector<Tensor> parallel = train_blobs(micro_batch, 2, loss);
-    for (std::size_t i = 0; i < whole.size(); ++i) require_close(parallel[i], whole[i], 1e-5, 1e-4);
-    CHECK(loss == Approx(whole_loss).epsilon(1e-5));
+    const TrainedWeights parallel = train_blobs(micro_batch, 2);
+    require_same_weights(parallel, whole, 1e-5);
+    CHECK(parallel.last_loss == Approx(whole.last_loss).epsilon(1e-5));
   }
 }
 

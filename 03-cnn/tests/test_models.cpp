@@ -6,6 +6,7 @@
 #include "02-mlp/flatten.hpp"
 #include "02-mlp/losses.hpp"
 #include "02-mlp/optimizer.hpp"
+#include "02-mlp/tests/weights_after_training.hpp"
 #include "02-mlp/train.hpp"
 #include "03-cnn/conv2d.hpp"
 #include "03-cnn/models.hpp"
@@ -119,32 +120,19 @@ TEST_CASE("A CNN trained in slices on two threads makes the whole-batch updates"
   std::vector<int> labels(40);
   for (int& y : labels) y = int(data_rng.below(3));
   const Examples train = examples_from_tensor(std::move(x), labels);
-  auto weights_after_training = [&](std::size_t micro_batch, std::size_t replicas) {
-    Rng rng(42);
-    auto make = [](Rng& r) {
-      Sequential m = tiny_cnn(3, r);
-      for (std::size_t i = 0; i < m.size(); ++i)
-        if (auto* conv = dynamic_cast<Conv2d*>(&m[i])) conv->set_chunk_bytes(1);  // one image per chunk
-      return m;
-    };
-    Sequential model = make(rng);
-    std::vector<Sequential> copies = make_replicas(replicas, make);
-    SGD sgd(model.parameters(), 0.05f);
-    std::size_t step = 0;
-    TrainOptions options;
-    options.batch_size = 12;
-    options.micro_batch = micro_batch;
-    for (Sequential& copy : copies) options.replicas.push_back(&copy);
-    options.progress = false;
-    for (int epoch = 0; epoch < 3; ++epoch)
-      train_epoch(model, sgd, softmax_cross_entropy, train, rng, constant_schedule(0.05f), step, options);
-    std::vector<Tensor> values;
-    for (Parameter* p : model.parameters()) values.push_back(p->value);
-    return values;
+  auto make = [](Rng& r) {
+    Sequential m = tiny_cnn(3, r);
+    for (std::size_t i = 0; i < m.size(); ++i)
+      if (auto* conv = dynamic_cast<Conv2d*>(&m[i])) conv->set_chunk_bytes(1);  // one image per chunk
+    return m;
   };
-  const std::vector<Tensor> whole = weights_after_training(0, 0), parallel = weights_after_training(5, 1);
-  REQUIRE(whole.size() == parallel.size());
-  for (std::size_t i = 0; i < whole.size(); ++i) require_close(parallel[i], whole[i], 1e-5, 1e-4);
+  TrainOptions whole_batches, slices;
+  whole_batches.batch_size = slices.batch_size = 12;
+  slices.micro_batch = 5;
+  const TrainedWeights whole = weights_after_training(make, train, whole_batches, 0, 0.05f, 3);
+  const TrainedWeights parallel = weights_after_training(make, train, slices, 1, 0.05f, 3);
+  REQUIRE(whole.values.size() == parallel.values.size());
+  for (std::size_t i = 0; i < whole.values.size(); ++i) require_close(parallel.values[i], whole.values[i], 1e-5, 1e-4);
 }
 
 TEST_CASE("LeNet-5 learns a real Fashion-MNIST subset", "[03-cnn][models][real-data]") {
