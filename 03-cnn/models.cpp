@@ -59,6 +59,11 @@ Sequential make_alexnet(Rng& rng) {
   return m;
 }
 
+void set_conv_chunk_bytes(Sequential& model, std::size_t bytes) {
+  for (std::size_t i = 0; i < model.size(); ++i)
+    if (auto* conv = dynamic_cast<Conv2d*>(&model[i])) conv->set_chunk_bytes(bytes);
+}
+
 Sequential make_cnn(const std::string& name, Rng& rng) {
   if (name == "lenet") return make_lenet5(rng);
   if (name == "alexnet") return make_alexnet(rng);

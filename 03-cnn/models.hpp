@@ -29,6 +29,9 @@ Sequential make_lenet5(Rng& rng);
 //   Flatten Dense(288, 256) ReLU Dense(256, 256) ReLU Dense(256, 10)
 Sequential make_alexnet(Rng& rng);
 
+// Conv2d::set_chunk_bytes for every convolution of a network (the example's --conv-chunk-kb).
+void set_conv_chunk_bytes(Sequential& model, std::size_t bytes);
+
 // "lenet" or "alexnet"; throws std::invalid_argument listing the names otherwise.
 Sequential make_cnn(const std::string& name, Rng& rng);
 extern const std::vector<std::string> kCnnNames;

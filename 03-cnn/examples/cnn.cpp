@@ -28,12 +28,6 @@ namespace {
 
 constexpr std::size_t kModelDefault = std::size_t(-1);  // "--epochs not given"
 
-// --conv-chunk-kb, applied to every convolution of a network.
-void set_conv_chunk_bytes(Sequential& model, std::size_t bytes) {
-  for (std::size_t i = 0; i < model.size(); ++i)
-    if (auto* conv = dynamic_cast<Conv2d*>(&model[i])) conv->set_chunk_bytes(bytes);
-}
-
 void print_summary(Sequential& model) {
   const std::vector<LayerSummary> rows = summarize(model, {1, 1, 28, 28});
   std::printf("%-44s %-16s %10s %14s\n", "layer", "output", "parameters", "mult-adds");

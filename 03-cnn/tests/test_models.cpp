@@ -122,8 +122,7 @@ TEST_CASE("A CNN trained in slices on two threads makes the whole-batch updates"
   const Examples train = examples_from_tensor(std::move(x), labels);
   auto make = [](Rng& r) {
     Sequential m = tiny_cnn(3, r);
-    for (std::size_t i = 0; i < m.size(); ++i)
-      if (auto* conv = dynamic_cast<Conv2d*>(&m[i])) conv->set_chunk_bytes(1);  // one image per chunk
+    set_conv_chunk_bytes(m, 1);  // one image per chunk
     return m;
   };
   TrainOptions whole_batches, slices;
