@@ -15,6 +15,16 @@ TEST_CASE("Tensor is zero-filled with the shape it was given", "[common][tensor]
   for (float v : t) CHECK(v == 0.0f);
 }
 
+TEST_CASE("An uninitialized Tensor has its shape and aligned storage, ready to be written", "[common][tensor]") {
+  Tensor t = Tensor::uninitialized({2, 3, 4});
+  CHECK(t.shape() == Shape{2, 3, 4});
+  CHECK(t.size() == 24);
+  CHECK(reinterpret_cast<std::uintptr_t>(t.data()) % 64 == 0);
+  t.fill(1.5f);
+  for (float v : t) CHECK(v == 1.5f);
+  CHECK(Tensor::uninitialized({0, 3}).empty());
+}
+
 TEST_CASE("Tensor strides are row-major in elements", "[common][tensor]") {
   Tensor t({2, 3, 4, 5});
   CHECK(t.strides() == Shape{60, 20, 5, 1});
