@@ -167,16 +167,21 @@ TEMPLATE_TEST_CASE("Recurrent weights and biases start in U(-1/sqrt(H), 1/sqrt(H
                    RNN, LSTM, GRU) {
   Rng rng(9);
   TestType layer(20, 16, rng, 2);
-  const float k = 0.25f;  // 1/sqrt(16)
+  const double k = 0.25;  // 1/sqrt(16)
+  double s = 0, s2 = 0, n = 0, lo = 0, hi = 0;
   for (Parameter* p : layer.parameters()) {
     INFO(p->name);
-    float lo = 1, hi = -1;
-    for (float v : p->value) lo = std::min(lo, v), hi = std::max(hi, v);
-    CHECK(lo >= -k);
-    CHECK(hi < k);
-    CHECK(lo < -0.8f * k);  // spread over the whole interval, biases too
-    CHECK(hi > 0.8f * k);
+    CHECK(sum(p->value) != 0.0);  // biases too
+    for (float v : p->value) {
+      lo = std::min(lo, double(v)), hi = std::max(hi, double(v));
+      s += v, s2 += double(v) * v, n += 1;
+    }
   }
+  CHECK(lo >= -k);
+  CHECK(hi < k);
+  // U(-k, k) has mean 0 and variance k^2 / 3.
+  CHECK(std::fabs(s / n) < 0.01);
+  CHECK(s2 / n - (s / n) * (s / n) == Approx(k * k / 3).epsilon(0.05));
 }
 
 TEST_CASE("Recurrent layers name wrong shapes and states they do not have", "[04-rnn][recurrent]") {
