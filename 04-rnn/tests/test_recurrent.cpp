@@ -113,6 +113,22 @@ TEMPLATE_TEST_CASE("reset_state() starts the next chunk from zeros", "[04-rnn][r
   require_close(layer.forward(x2), fresh, 0.0, 0.0);
 }
 
+TEMPLATE_TEST_CASE("Switching stateful mode on or off starts the next forward from zeros", "[04-rnn][recurrent][stateful]",
+                   RNN, LSTM, GRU) {
+  Rng rng(12);
+  TestType layer(3, 4, rng, 2);
+  const Tensor x1 = random_tensor({2, 3, 3}, rng), x2 = random_tensor({2, 3, 3}, rng);
+  const Tensor fresh = layer.forward(x2);
+  layer.set_stateful(true);
+  layer.forward(x1);
+  layer.set_stateful(false);  // off: the carried state is dropped
+  require_close(layer.forward(x2), fresh, 0.0, 0.0);
+  const RecurrentState initial = random_state(layer, 2, rng);
+  layer.set_initial_state(initial.h, initial.c);
+  layer.set_stateful(true);  // on: starts from zeros too, not from a state set before
+  require_close(layer.forward(x2), fresh, 0.0, 0.0);
+}
+
 TEMPLATE_TEST_CASE("An initial state of zeros is the same as none", "[04-rnn][recurrent]", RNN, LSTM, GRU) {
   Rng rng(5);
   TestType layer(3, 4, rng, 2);
