@@ -3,10 +3,14 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
+#include "02-mlp/dense.hpp"
+#include "02-mlp/optimizer.hpp"
+#include "04-rnn/embedding.hpp"
 #include "04-rnn/gru.hpp"
 #include "04-rnn/lstm.hpp"
 #include "04-rnn/rnn.hpp"
 #include "04-rnn/tests/recurrent_checks.hpp"
+#include "tests/support/tmp.hpp"
 
 using namespace dlfs;
 using namespace dlfs::test;
@@ -240,4 +244,75 @@ TEST_CASE("swap_batch_and_time moves element (b, t, f) to (t, b, f) and back", "
     for (std::size_t t = 0; t < 3; ++t)
       for (std::size_t f = 0; f < 4; ++f) CHECK(y(t, b, f) == x(b, t, f));
   require_close(swap_batch_and_time(y), x, 0.0, 0.0);
+}
+
+TEMPLATE_TEST_CASE("A saved recurrent layer loads by name into a fresh one and computes the same", "[04-rnn][recurrent][save]",
+                   RNN, LSTM, GRU) {
+  Rng rng(13);
+  TestType saved(3, 4, rng, 2), loaded(3, 4, rng, 2);
+  const std::string path = scratch_dir("04-rnn-save-" + saved.name()) + "/model.safetensors";
+  save_model(path, saved.name(), named_values(saved.parameters()));
+  load_model(path, loaded.name(), named_values(loaded.parameters()));
+  const Tensor x = random_tensor({2, 3, 3}, rng);
+  require_close(loaded.forward(x), saved.forward(x), 0.0, 0.0);
+  TestType other(3, 4, rng, 1);  // one layer: another architecture
+  CHECK_THROWS_WITH(load_model(path, other.name(), named_values(other.parameters())), Contains("architecture mismatch"));
+}
+
+// Embedding -> recurrent layer -> Dense on the last step, trained with SGD to name the FIRST token
+// of a sequence of random tokens: only a state that remembers across all the steps can do it.
+TEMPLATE_TEST_CASE("Embedding, a recurrent layer and Dense learn to recall the first token of a sequence",
+                   "[04-rnn][recurrent][learn]", RNN, LSTM, GRU) {
+  const std::size_t vocab = 4, batch = 32, steps = 5, hidden = 16;
+  Rng rng(14);
+  Embedding embedding(vocab, 8, rng);
+  TestType recurrent(8, hidden, rng, 1);
+  Dense head(hidden, vocab, rng, Init::Xavier);
+  std::vector<Parameter*> params = embedding.parameters();
+  for (Layer* layer : std::initializer_list<Layer*>{&recurrent, &head})
+    for (Parameter* p : layer->parameters()) params.push_back(p);
+  SGD sgd(params, 0.5f);
+
+  // Mean cross-entropy of softmax(logits) against the targets; fills dlogits (B, vocab).
+  auto cross_entropy = [&](const Tensor& logits, const std::vector<std::size_t>& targets, Tensor& dlogits) {
+    double loss = 0;
+    for (std::size_t b = 0; b < batch; ++b) {
+      float m = logits(b, 0);
+      for (std::size_t k = 1; k < vocab; ++k) m = std::max(m, logits(b, k));
+      double z = 0;
+      for (std::size_t k = 0; k < vocab; ++k) z += std::exp(double(logits(b, k) - m));
+      for (std::size_t k = 0; k < vocab; ++k) {
+        const double p = std::exp(double(logits(b, k) - m)) / z;
+        dlogits(b, k) = float((p - (k == targets[b] ? 1.0 : 0.0)) / double(batch));
+      }
+      loss -= (double(logits(b, targets[b]) - m) - std::log(z)) / double(batch);
+    }
+    return loss;
+  };
+
+  std::vector<double> losses;
+  for (int step = 0; step < 300; ++step) {
+    Tensor ids({batch, steps});  // (B, T)
+    std::vector<std::size_t> targets(batch);
+    for (std::size_t b = 0; b < batch; ++b) {
+      for (std::size_t t = 0; t < steps; ++t) ids(b, t) = float(rng.below(vocab));
+      targets[b] = std::size_t(ids(b, 0));
+    }
+    const Tensor hs = recurrent.forward(embedding.forward(ids));  // (B, T, H)
+    const Tensor logits = head.forward(time_step(hs, steps - 1));  // (B, vocab)
+    Tensor dlogits({batch, vocab});
+    losses.push_back(cross_entropy(logits, targets, dlogits));
+    sgd.zero_grad();
+    Tensor dhs({batch, steps, hidden});  // only the last step's output reaches the loss
+    const Tensor dlast = head.backward(dlogits);
+    for (std::size_t b = 0; b < batch; ++b)
+      for (std::size_t j = 0; j < hidden; ++j) dhs(b, steps - 1, j) = dlast(b, j);
+    embedding.backward(recurrent.backward(dhs));
+    sgd.step();
+  }
+  const double first = (losses[0] + losses[1] + losses[2]) / 3;
+  const double last = (losses[297] + losses[298] + losses[299]) / 3;
+  INFO("mean loss of the first three steps " << first << ", of the last three " << last);
+  CHECK(first > 1.2);  // about ln 4 = 1.386: chance
+  CHECK(last < 0.3);
 }
