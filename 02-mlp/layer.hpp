@@ -47,6 +47,12 @@ class Layer {
   virtual void set_needs_input_grad(bool needed) { needs_input_grad_ = needed; }
   bool needs_input_grad() const { return needs_input_grad_; }
 
+  // The name of a layer here (this one, or one inside a container) whose output for one example
+  // depends on the other examples of its batch, as batch norm's statistics do (chapter 05); ""
+  // when every example is computed on its own. The training loop refuses to split such a model's
+  // batches into micro-batches or share them among replicas: the statistics would change.
+  virtual std::string batch_coupled_layer() const { return {}; }
+
   void zero_grad() {
     for (Parameter* p : parameters()) p->grad.zero();
   }

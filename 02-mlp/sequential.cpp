@@ -46,6 +46,12 @@ std::string Sequential::name() const {
   return s + ")";
 }
 
+std::string Sequential::batch_coupled_layer() const {
+  for (const auto& layer : layers_)
+    if (std::string coupled = layer->batch_coupled_layer(); !coupled.empty()) return coupled;
+  return {};
+}
+
 void Sequential::set_training(bool training) {
   Layer::set_training(training);
   for (auto& layer : layers_) layer->set_training(training);

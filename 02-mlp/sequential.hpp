@@ -29,6 +29,7 @@ class Sequential : public Layer {
   std::string name() const override;
   void set_training(bool training) override;
   void set_needs_input_grad(bool needed) override;
+  std::string batch_coupled_layer() const override;
 
   std::size_t size() const { return layers_.size(); }
   Layer& operator[](std::size_t i) { return *layers_[i]; }

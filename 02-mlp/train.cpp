@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
+#include <cstdio>
 #include <exception>
 #include <memory>
 #include <numeric>
@@ -16,30 +16,25 @@
 
 namespace dlfs {
 
-Tensor gather_rows(const Tensor& x, const std::vector<std::size_t>& indices) {
-  Shape shape = x.shape();
-  const std::size_t n = shape.at(0), row = x.size() / std::max<std::size_t>(n, 1);
-  shape[0] = indices.size();
-  Tensor out(shape);  // (indices.size(), ...)
-  for (std::size_t b = 0; b < indices.size(); ++b) {
-    if (indices[b] >= n)
-      throw std::out_of_range("gather_rows: index " + std::to_string(indices[b]) + " of " + std::to_string(n));
-    std::memcpy(out.data() + b * row, x.data() + indices[b] * row, row * sizeof(float));
-  }
-  return out;
-}
-
-Examples examples_from_tensor(Tensor x, std::vector<int> labels) {
-  if (x.ndim() < 1 || x.dim(0) != labels.size())
-    throw std::invalid_argument("examples_from_tensor: " + shape_to_string(x.shape()) + " inputs for " +
-                                std::to_string(labels.size()) + " labels");
+Examples examples_from_tensor(Tensor x, Targets targets) {
+  if (x.ndim() < 1 || x.dim(0) != targets.size())
+    throw std::invalid_argument("examples_from_tensor: " + shape_to_string(x.shape()) + " inputs for the targets of " +
+                                std::to_string(targets.size()) + " examples");
   auto data = std::make_shared<const Tensor>(std::move(x));
-  return {[data](const std::vector<std::size_t>& idx) { return gather_rows(*data, idx); }, std::move(labels)};
+  return {[data](const std::vector<std::size_t>& idx) { return gather_rows(*data, idx); }, std::move(targets)};
 }
 
 Examples examples_from_images(const LabeledImages& images, float mean, float stddev) {
   return {[&images, mean, stddev](const std::vector<std::size_t>& idx) { return images.batch(idx, mean, stddev); },
           images.labels};
+}
+
+Batch make_batch(const Examples& data, std::vector<std::size_t> indices) {
+  Batch batch;
+  batch.targets = data.targets.rows(indices);
+  batch.inputs = data.inputs(indices);  // (B, ...)
+  batch.indices = std::move(indices);
+  return batch;
 }
 
 Schedule constant_schedule(float lr) {
@@ -55,89 +50,57 @@ Schedule cosine_schedule(float lr, std::size_t total_steps) {
 
 namespace {
 
-std::size_t count_correct(const Tensor& logits, const std::vector<int>& labels) {
-  const auto predicted = argmax(logits, 1);
-  std::size_t correct = 0;
-  for (std::size_t b = 0; b < labels.size(); ++b) correct += predicted[b] == std::size_t(labels[b]);
-  return correct;
-}
-
 // The model, then its replicas, each checked to be another network of the same architecture
-// (name() lists every layer and its settings) and put in the model's modes. The model itself or a
-// replica listed twice would put two threads on one network's caches and gradients.
+// (name() lists every layer and its settings) and pointed at the model's parameter values. The
+// model itself or a replica listed twice would put two threads on one network's caches and
+// gradients. The view is made again whenever the model's tensors are new (a load replaced them).
 std::vector<Layer*> workers_of(Layer& model, const std::vector<Layer*>& replicas) {
   std::vector<Layer*> workers{&model};
+  if (replicas.empty()) return workers;
+  const std::string architecture = model.name();
+  const std::vector<Parameter*> mine = model.parameters();
   for (Layer* replica : replicas) {
-    if (replica->name() != model.name())
-      throw std::invalid_argument("train_epoch: replica " + replica->name() + " is not a copy of the model " + model.name());
+    if (replica->name() != architecture)
+      throw std::invalid_argument("train: replica " + replica->name() + " is not a copy of the model " + architecture);
     if (std::find(workers.begin(), workers.end(), replica) != workers.end())
-      throw std::invalid_argument("train_epoch: the same network appears twice among the model and its replicas");
+      throw std::invalid_argument("train: the same network appears twice among the model and its replicas");
+    const std::vector<Parameter*> theirs = replica->parameters();
+    for (std::size_t i = 0; i < mine.size(); ++i)
+      if (!theirs[i]->value.shares_storage_with(mine[i]->value)) theirs[i]->value = mine[i]->value.shared_view();
     replica->set_needs_input_grad(model.needs_input_grad());
+    replica->set_training(model.training());
     workers.push_back(replica);
   }
-  for (Layer* worker : workers) worker->set_training(true);
   return workers;
 }
 
-// Every replica (workers[1...]) gets the model's parameter values and zero gradients.
-void send_weights(const std::vector<Layer*>& workers) {
-  const std::vector<Parameter*> mine = workers[0]->parameters();
-  for (std::size_t w = 1; w < workers.size(); ++w) {
-    const std::vector<Parameter*> theirs = workers[w]->parameters();
-    for (std::size_t i = 0; i < mine.size(); ++i) theirs[i]->value.copy_from(mine[i]->value), theirs[i]->grad.zero();
-  }
-}
-
-// The replicas' gradients, added into the model's in replica order.
-void add_gradients(const std::vector<Layer*>& workers) {
-  const std::vector<Parameter*> mine = workers[0]->parameters();
-  for (std::size_t w = 1; w < workers.size(); ++w) {
-    const std::vector<Parameter*> theirs = workers[w]->parameters();
-    for (std::size_t i = 0; i < mine.size(); ++i) mine[i]->grad += theirs[i]->grad;
-  }
-}
-
-struct BatchTotals {
-  double loss = 0.0;        // the batch's mean loss
-  std::size_t correct = 0;  // examples classified right
-};
-
-// Forward and backward for one batch, the examples indices[0, B), in slices of at most `slice`
-// examples shared among the workers: thread t always runs on workers[t], so no two threads touch
-// one network. Each worker's .grad ends up holding its slices' shares of the batch gradient.
-BatchTotals forward_backward(const std::vector<Layer*>& workers, const ClassificationLoss& loss,
-                             const Examples& train, const std::size_t* indices, std::size_t B, std::size_t slice) {
-  const std::size_t slices = (B + slice - 1) / slice;
-  std::vector<double> slice_loss(slices);  // kept apart, added in slice order below
-  std::vector<std::size_t> slice_correct(slices);
-  std::vector<std::exception_ptr> failure(slices);  // an exception must not leave a parallel loop
-  const int threads = int(std::min(workers.size(), slices));
-#pragma omp parallel for num_threads(threads) schedule(static, 1) if (threads > 1)
-  for (std::size_t s = 0; s < slices; ++s) {
-    try {
-      Layer& worker = *workers[std::size_t(omp_get_thread_num())];
-      const std::vector<std::size_t> idx(indices + s * slice, indices + std::min((s + 1) * slice, B));
-      std::vector<int> y(idx.size());
-      for (std::size_t b = 0; b < idx.size(); ++b) y[b] = train.labels[idx[b]];
-
-      const Tensor x = train.inputs(idx);       // (n, ...)
-      const Tensor logits = worker.forward(x);  // (n, classes)
-      LossAndGrad l = loss(logits, y);          // the slice's mean loss; dlogits: (n, classes)
-      // L_batch = sum over slices of (n / B) L_slice, so each slice's gradient is scaled by n / B.
-      const float share = float(idx.size()) / float(B);
-      if (share != 1.0f) l.grad *= share;
-      worker.backward(l.grad);  // adds this slice's share into the worker's .grad
-      slice_loss[s] = double(share) * l.loss;
-      slice_correct[s] = count_correct(logits, y);
-    } catch (...) {
-      failure[s] = std::current_exception();
+// Elements [begin, end) of every gradient of `active` workers added into the model's (workers[0]),
+// in worker order, and whether all the sums are finite. x * 0 is 0 for a finite x and NaN for
+// NaN or infinity, so one vectorized sum of g * 0 tells whether any g was not finite.
+bool add_gradient_share(const std::vector<std::vector<Parameter*>>& params, std::size_t active, std::size_t thread,
+                        std::size_t threads) {
+  float poison = 0.0f;
+  for (std::size_t i = 0; i < params[0].size(); ++i) {
+    const std::size_t n = params[0][i]->grad.size();
+    const std::size_t begin = n * thread / threads, end = n * (thread + 1) / threads;
+    float* sum = params[0][i]->grad.data();
+    for (std::size_t w = 1; w < active; ++w) {
+      const float* theirs = params[w][i]->grad.data();
+#pragma omp simd
+      for (std::size_t k = begin; k < end; ++k) sum[k] += theirs[k];
     }
+#pragma omp simd reduction(+ : poison)
+    for (std::size_t k = begin; k < end; ++k) poison += sum[k] * 0.0f;
   }
-  for (const std::exception_ptr& e : failure)
-    if (e) std::rethrow_exception(e);
-  BatchTotals totals;
-  for (std::size_t s = 0; s < slices; ++s) totals.loss += slice_loss[s], totals.correct += slice_correct[s];
-  return totals;
+  return poison == 0.0f;
+}
+
+// The first parameter with a non-finite gradient, for the error message.
+std::string first_non_finite_gradient(Layer& model) {
+  for (Parameter* p : model.parameters())
+    for (float g : p->grad)
+      if (!std::isfinite(g)) return "the gradient of " + p->name;
+  return "a gradient";
 }
 
 }  // namespace
@@ -149,70 +112,156 @@ std::vector<Sequential> make_replicas(std::size_t count, const std::function<Seq
   return replicas;
 }
 
-EpochStats train_epoch(Layer& model, Optimizer& optimizer, const ClassificationLoss& loss,
-                       const Examples& train, Rng& rng, const Schedule& schedule,
-                       std::size_t& step, const TrainOptions& options) {
-  if (options.batch_size == 0) throw std::invalid_argument("train_epoch: batch size must be positive");
+// Forward and backward for the batch, in slices of at most `slice` examples shared among the
+// workers: thread t always runs workers[t], so no two threads touch one network. In one parallel
+// region: each thread zeroes its network's gradients and runs its slices; then (after the barrier)
+// each adds up its share of the gradient elements into the model's. Nothing is serial but the step.
+BatchResult train_on_batch(Layer& model, Optimizer& optimizer, const Loss& loss, const Batch& batch,
+                           float learning_rate, const TrainOptions& options) {
   const std::vector<Layer*> workers = workers_of(model, options.replicas);
+  const std::size_t B = batch.targets.size();
+  if (B == 0) throw std::invalid_argument("train: an empty batch");
+  // Slices of micro_batch examples, or else one per worker: with neither, the whole batch at once.
+  const std::size_t slice = options.micro_batch > 0 ? std::min(options.micro_batch, B)
+                                                    : (B + workers.size() - 1) / workers.size();
+  const std::size_t slices = (B + slice - 1) / slice;
+  if (slices > 1)
+    if (const std::string coupled = model.batch_coupled_layer(); !coupled.empty())
+      throw std::invalid_argument("train: " + coupled +
+                                  " computes statistics over the examples of its batch, so the batch cannot be split "
+                                  "into micro-batches or shared among replicas; train it with neither");
+  const std::size_t threads = std::min(workers.size(), slices);
+  const double batch_count = double(batch.targets.count());
+
+  std::vector<std::vector<Parameter*>> params(threads);  // params[w]: workers[w]'s, in one order
+  for (std::size_t w = 0; w < threads; ++w) params[w] = workers[w]->parameters();
+  std::vector<MetricSums> slice_sums(slices);  // kept apart, added in slice order below
+  std::vector<double> slice_loss(slices);
+  std::vector<char> finite(threads, 1);
+  std::vector<std::exception_ptr> failure(threads);  // an exception must not leave a parallel region
+
+#pragma omp parallel num_threads(int(threads)) if (threads > 1)
+  {
+    const std::size_t t = std::size_t(omp_get_thread_num());
+    try {
+      for (Parameter* p : params[t]) p->grad.zero();
+      Layer& worker = *workers[t];
+      for (std::size_t s = t; s < slices; s += threads) {
+        const std::size_t begin = s * slice, end = std::min(begin + slice, B);
+        const bool whole = begin == 0 && end == B;
+        const Targets targets = whole ? batch.targets : batch.targets.slice(begin, end);
+        const Tensor output = worker.forward(whole ? batch.inputs : slice_rows(batch.inputs, begin, end));
+        LossAndGrad l = loss(output, targets);  // the slice's mean loss; doutput: like output
+        // L_batch = sum over slices of (n_s / n) L_slice, n counting targets (Targets::count), so each
+        // slice's gradient is scaled by its share n_s / n.
+        const double count = double(targets.count());
+        const float share = batch_count > 0 ? float(count / batch_count) : 0.0f;
+        if (share != 1.0f) l.grad *= share;
+        worker.backward(l.grad);  // adds this slice's share into the worker's .grad
+        slice_loss[s] = double(share) * l.loss;
+        slice_sums[s].add(output, targets, l.loss);
+      }
+    } catch (...) {
+      failure[t] = std::current_exception();
+    }
+#pragma omp barrier
+    if (!failure[t]) finite[t] = add_gradient_share(params, threads, t, threads);
+  }
+  for (const std::exception_ptr& e : failure)
+    if (e) std::rethrow_exception(e);
+
+  BatchResult result;
+  for (std::size_t s = 0; s < slices; ++s) result.loss += slice_loss[s], result.sums.add(slice_sums[s]);
+  if (!std::isfinite(result.loss)) {
+    result.non_finite = "the loss";
+  } else if (std::find(finite.begin(), finite.end(), 0) != finite.end()) {
+    result.non_finite = first_non_finite_gradient(model);
+  } else {
+    optimizer.set_learning_rate(learning_rate);
+    optimizer.step();
+  }
+  return result;
+}
+
+namespace {
+
+std::string diverged_message(const std::string& where, std::size_t step, const BatchResult& batch,
+                             double last_finite_loss) {
+  char text[512];
+  const std::string last = std::isnan(last_finite_loss) ? "none yet" : std::to_string(last_finite_loss);
+  std::snprintf(text, sizeof text,
+                "training diverged at %s, step %zu: %s is %s (batch loss %g; last finite batch loss: %s). The weights "
+                "are not updated from it and nothing is saved. Lower the learning rate (--lr), or clip the gradients "
+                "(chapter 07).",
+                where.c_str(), step, batch.non_finite.c_str(),
+                batch.non_finite == "the loss" ? (std::isnan(batch.loss) ? "nan" : "infinite") : "not finite",
+                batch.loss, last.c_str());
+  return text;
+}
+
+}  // namespace
+
+TrainingDiverged::TrainingDiverged(const std::string& where, std::size_t step, const BatchResult& batch,
+                                   double last_finite_loss)
+    : std::runtime_error(diverged_message(where, step, batch, last_finite_loss)) {}
+
+EpochStats train_epoch(Layer& model, Optimizer& optimizer, const Loss& loss, const Examples& train, Rng& rng,
+                       const Schedule& schedule, std::size_t& step, const TrainOptions& options) {
+  if (options.batch_size == 0) throw std::invalid_argument("train_epoch: batch size must be positive");
+  model.set_training(true);
   const std::vector<std::size_t> order = rng.permutation(train.size());
   const std::size_t batches = (train.size() + options.batch_size - 1) / options.batch_size;
   ProgressBar bar(options.label, batches, options.batch_size);
   Stopwatch clock;
 
-  double loss_sum = 0.0;
-  std::size_t correct = 0;
+  MetricSums sums;
+  double loss_sum = 0.0, last_loss = Metrics::kNone;
   for (std::size_t batch = 0; batch < batches; ++batch) {
     const std::size_t begin = batch * options.batch_size;
-    const std::size_t B = std::min(options.batch_size, train.size() - begin);
-    // Slices of micro_batch examples, or else one per worker: with neither, the whole batch at once.
-    const std::size_t slice = options.micro_batch > 0 ? std::min(options.micro_batch, B)
-                                                      : (B + workers.size() - 1) / workers.size();
+    const std::size_t end = std::min(begin + options.batch_size, train.size());
+    const Batch b = make_batch(train, {order.begin() + std::ptrdiff_t(begin), order.begin() + std::ptrdiff_t(end)});
 
-    optimizer.zero_grad();
-    send_weights(workers);
-    const BatchTotals totals = forward_backward(workers, loss, train, order.data() + begin, B, slice);
-    add_gradients(workers);
-    optimizer.set_learning_rate(schedule(step++));
-    optimizer.step();
+    const BatchResult result = train_on_batch(model, optimizer, loss, b, schedule(step), options);
+    if (!result.non_finite.empty()) throw TrainingDiverged(options.label, step, result, last_loss);
+    ++step;
 
-    loss_sum += totals.loss;
-    correct += totals.correct;
+    sums.add(result.sums);
+    loss_sum += result.loss;
+    last_loss = result.loss;
     if (options.progress) bar.update(batch + 1, loss_sum / double(batch + 1));
   }
   EpochStats stats;
-  stats.loss = loss_sum / double(std::max<std::size_t>(batches, 1));
-  stats.accuracy = double(correct) / double(std::max<std::size_t>(train.size(), 1));
+  static_cast<Metrics&>(stats) = sums.metrics();
   stats.seconds = clock.seconds();
   if (options.progress) bar.finish();
   return stats;
 }
 
-Evaluation evaluate(Layer& model, const ClassificationLoss& loss, const Examples& data,
-                    std::size_t num_classes, std::size_t batch_size) {
+Evaluation evaluate(Layer& model, const Loss& loss, const Examples& data, std::size_t batch_size) {
+  if (batch_size == 0) throw std::invalid_argument("evaluate: batch size must be positive");
   model.set_training(false);
-  Evaluation ev;
-  ev.confusion.assign(num_classes, std::vector<double>(num_classes, 0.0));
+  MetricSums sums;
+  std::vector<std::vector<double>> confusion;
   std::vector<std::size_t> idx;
-  std::vector<int> y;
-  std::size_t correct = 0;
   for (std::size_t begin = 0; begin < data.size(); begin += batch_size) {
-    const std::size_t end = std::min(begin + batch_size, data.size());
-    idx.resize(end - begin);
+    idx.resize(std::min(begin + batch_size, data.size()) - begin);
     std::iota(idx.begin(), idx.end(), begin);
-    y.assign(data.labels.begin() + std::ptrdiff_t(begin), data.labels.begin() + std::ptrdiff_t(end));
-    const Tensor logits = model.forward(data.inputs(idx));  // (B, classes)
-    ev.loss += loss(logits, y).loss * double(y.size());
-    const auto predicted = argmax(logits, 1);
-    for (std::size_t b = 0; b < y.size(); ++b) {
-      ev.confusion.at(std::size_t(y[b])).at(predicted[b]) += 1;
-      correct += predicted[b] == std::size_t(y[b]);
+    const Batch b = make_batch(data, idx);
+    const Tensor output = model.forward(b.inputs);  // (B, ...)
+    sums.add(output, b.targets, loss(output, b.targets).loss);
+    if (b.targets.kind == Targets::Kind::class_per_example) {
+      const std::size_t C = output.shape().back();
+      if (confusion.empty()) confusion.assign(C, std::vector<double>(C, 0.0));
+      const auto predicted = argmax(output, 1);
+      for (std::size_t k = 0; k < idx.size(); ++k)
+        if (b.targets.labels[k] != kIgnoreIndex) confusion.at(std::size_t(b.targets.labels[k])).at(predicted[k]) += 1;
     }
   }
   model.set_training(true);
-  const double n = double(std::max<std::size_t>(data.size(), 1));
-  ev.loss /= n;
-  ev.accuracy = double(correct) / n;
-  for (std::size_t c = 0; c < num_classes; ++c) {
+  Evaluation ev;
+  static_cast<Metrics&>(ev) = sums.metrics();
+  ev.confusion = std::move(confusion);
+  for (std::size_t c = 0; c < ev.confusion.size(); ++c) {
     const double total = std::accumulate(ev.confusion[c].begin(), ev.confusion[c].end(), 0.0);
     ev.per_class_accuracy.push_back(total > 0 ? ev.confusion[c][c] / total : 0.0);
   }

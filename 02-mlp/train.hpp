@@ -2,21 +2,25 @@
 //
 // One epoch = one pass over the training set in a freshly shuffled order, B examples at a time:
 //   for each batch:  zero the gradients
-//                    logits = model.forward(x)          (B, classes)
-//                    loss, dlogits = loss_fn(logits, y)
-//                    model.backward(dlogits); optimizer.step()
+//                    output = model.forward(x)                 (B, ...)
+//                    loss, doutput = loss_fn(output, targets)  targets: labels or values (targets.hpp)
+//                    model.backward(doutput); optimizer.step()
 // Shuffling (seeded, so runs repeat) keeps batches from carrying the data's order; small batches
 // give noisy but cheap gradient estimates, many updates per epoch. The forward and backward pass
 // may also run slice by slice, and on several threads (TrainOptions: micro_batch, replicas); the
-// gradient, and so the step, is the batch's either way.
+// gradient, and so the step, is the batch's either way. The body of the loop is train_on_batch,
+// which chapter 08's Trainer calls too: there is one training step in the book.
 #pragma once
 
 #include <cstddef>
 #include <functional>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "02-mlp/layer.hpp"
 #include "02-mlp/losses.hpp"
+#include "02-mlp/metrics.hpp"
 #include "02-mlp/optimizer.hpp"
 #include "02-mlp/sequential.hpp"
 #include "common/fashion_mnist.hpp"
@@ -24,21 +28,27 @@
 
 namespace dlfs {
 
-// A labelled set the loop draws batches from: inputs(indices) builds the batch (B, ...).
+// A data set the loop draws batches from: inputs(indices) builds the inputs of those examples,
+// (n, ...); targets holds what the network should output for each of the N examples.
 struct Examples {
   std::function<Tensor(const std::vector<std::size_t>&)> inputs;
-  std::vector<int> labels;  // (N)
-  std::size_t size() const { return labels.size(); }
+  Targets targets;
+  std::size_t size() const { return targets.size(); }
 };
 
-// The rows of x (N, ...) as a training set (x is moved in and owned by the Examples).
-Examples examples_from_tensor(Tensor x, std::vector<int> labels);
-// Images scaled to [0, 1] and standardized: (pixel / 255 - mean) / stddev. `images` must outlive
-// the Examples: batches are converted from its bytes on demand.
+// The rows of x (N, ...) as a data set (x is moved in and owned by the Examples).
+Examples examples_from_tensor(Tensor x, Targets targets);
+// Images scaled to [0, 1] and standardized: (pixel / 255 - mean) / stddev, with their class labels.
+// `images` must outlive the Examples: batches are converted from its bytes on demand.
 Examples examples_from_images(const LabeledImages& images, float mean, float stddev);
 
-// The rows of x (N, ...) at `indices`, in that order: (indices.size(), ...).
-Tensor gather_rows(const Tensor& x, const std::vector<std::size_t>& indices);
+// One batch: the inputs and targets of the examples at `indices` (positions in the data set).
+struct Batch {
+  Tensor inputs;                     // (B, ...)
+  Targets targets;                   // (B, ...)
+  std::vector<std::size_t> indices;  // (B)
+};
+Batch make_batch(const Examples& data, std::vector<std::size_t> indices);
 
 // Learning rate as a function of the global step (0-based).
 using Schedule = std::function<float(std::size_t step)>;
@@ -48,9 +58,9 @@ Schedule constant_schedule(float lr);
 // Large steps early to travel, small ones late to settle into the minimum SGD keeps bouncing around.
 Schedule cosine_schedule(float lr, std::size_t total_steps);
 
-struct EpochStats {
-  double loss = 0.0;      // mean training loss over the epoch's batches
-  double accuracy = 0.0;  // training accuracy, measured on the fly (before each update)
+// One epoch's training metrics (loss, and accuracy, bits per token or MAE/RMSE by the kind of
+// target), measured on the fly on each batch before its update, and the epoch's wall time.
+struct EpochStats : Metrics {
   double seconds = 0.0;
 };
 
@@ -62,39 +72,62 @@ struct TrainOptions {
   // B examples, so a slice of n contributes n / B times its own mean. What changes is memory: a
   // slice's activations fit in the core's cache where the batch's do not (chapter 03's README has
   // the timings). 0 runs the whole batch at once. Only for models that treat the examples of a
-  // batch independently, as every layer of chapters 02-04 does (not batch norm, chapter 05).
+  // batch independently, as every layer of chapters 02-04 does: a model with a batch-coupled layer
+  // (Layer::batch_coupled_layer, e.g. batch norm) is refused, with the layer's name.
   std::size_t micro_batch = 0;
   // Data parallelism: other networks of the model's architecture (make_replicas), each run by a
   // thread of its own: the model and R replicas train on R + 1 threads, whatever OpenMP's thread
   // count says. The slices of each batch are shared out among them (without micro_batch: one slice
-  // each), so the threads never wait on each other inside a layer. Before each batch the replicas
-  // receive the model's parameter values; after it their gradients are added into the model's, and
-  // the optimizer steps the model alone. The sums then run in another order, so results agree with
-  // a single thread's to rounding, not bit for bit.
+  // each), so the threads never wait on each other inside a layer. The replicas read the model's
+  // parameter values in place (Tensor::shared_view: nothing is copied, and the model's update is
+  // what they compute with next); each thread zeroes and fills its own network's gradients, then
+  // every thread adds up its share of the elements of all the gradients into the model's, and the
+  // optimizer steps the model alone. The sums run in another order than on one thread, so results
+  // agree with a single thread's to rounding, not bit for bit. Refused for batch-coupled models.
   std::vector<Layer*> replicas;
   std::string label = "epoch";  // progress bar label, e.g. "epoch 3/10"
   bool progress = true;         // draw the progress bar
 };
 
 // `count` networks for TrainOptions::replicas, each built by make(rng) from a throwaway random
-// stream (their initial values do not matter: train_epoch overwrites them before every batch).
+// stream (their initial values do not matter: training points them at the model's values).
 std::vector<Sequential> make_replicas(std::size_t count, const std::function<Sequential(Rng&)>& make);
 
-// One epoch. `step` is the global step counter (advanced by the number of batches); the optimizer's
-// learning rate is set from schedule(step) before every update.
-EpochStats train_epoch(Layer& model, Optimizer& optimizer, const ClassificationLoss& loss,
-                       const Examples& train, Rng& rng, const Schedule& schedule,
-                       std::size_t& step, const TrainOptions& options = {});
+// What one batch did.
+struct BatchResult {
+  MetricSums sums;          // its loss and metrics, measured before the update
+  double loss = 0.0;        // its mean loss
+  std::string non_finite;   // "" when the loss and every gradient were finite; else "the loss" or
+                            // the first parameter whose gradient was NaN or infinite (then no step was taken)
+};
 
-struct Evaluation {
-  double loss = 0.0;
-  double accuracy = 0.0;
+// One update from one batch, the body of train_epoch's loop (and of chapter 08's Trainer):
+//   zero the gradients; forward, loss and backward over the batch (in slices, on the replicas'
+//   threads, as options say); check that the loss and every gradient are finite; step at
+//   `learning_rate`. A non-finite batch is not stepped: the caller stops (TrainingDiverged).
+BatchResult train_on_batch(Layer& model, Optimizer& optimizer, const Loss& loss, const Batch& batch,
+                           float learning_rate, const TrainOptions& options = {});
+
+// The error that ends a run whose loss or gradients have become NaN or infinite (a learning rate
+// too large, most often). Training on would only spread NaN through every weight, and saving
+// them would replace a good model file with a useless one, so the loop stops instead:
+//   "epoch 1/2, step 17: the loss is nan (last finite batch loss 2.3026) ..."
+class TrainingDiverged : public std::runtime_error {
+ public:
+  TrainingDiverged(const std::string& where, std::size_t step, const BatchResult& batch, double last_finite_loss);
+};
+
+// One epoch. `step` is the global step counter (advanced by the number of batches); the optimizer's
+// learning rate is set from schedule(step) before every update. Throws TrainingDiverged.
+EpochStats train_epoch(Layer& model, Optimizer& optimizer, const Loss& loss, const Examples& train, Rng& rng,
+                       const Schedule& schedule, std::size_t& step, const TrainOptions& options = {});
+
+// Metrics of the model in evaluation mode over all examples in order, batch by batch. For one
+// class per example it also counts the confusion matrix (C from the output's last axis).
+struct Evaluation : Metrics {
   std::vector<std::vector<double>> confusion;  // [true class][predicted class] counts
   std::vector<double> per_class_accuracy;      // recall of each class
 };
-
-// Runs the model in evaluation mode over all examples in order, batch by batch.
-Evaluation evaluate(Layer& model, const ClassificationLoss& loss, const Examples& data,
-                    std::size_t num_classes, std::size_t batch_size = 500);
+Evaluation evaluate(Layer& model, const Loss& loss, const Examples& data, std::size_t batch_size = 500);
 
 }  // namespace dlfs

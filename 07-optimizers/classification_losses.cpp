@@ -23,27 +23,32 @@ Tensor one_hot(const std::vector<int>& labels, std::size_t classes) {
 
 namespace {
 
-// The one-hot targets matching logits (B, classes), named in the error if the shapes disagree.
-Tensor one_hot_for(const Tensor& logits, const std::vector<int>& labels, const char* loss) {
-  if (logits.ndim() != 2 || logits.dim(0) != labels.size())
+// The labels of one-class-per-example targets for logits (B, classes), named in the error otherwise.
+const std::vector<int>& labels_for(const Tensor& logits, const Targets& targets, const char* loss) {
+  if (targets.kind != Targets::Kind::class_per_example || logits.ndim() != 2 || logits.dim(0) != targets.size())
     throw std::invalid_argument(std::string(loss) + ": logits of shape " + shape_to_string(logits.shape()) + " for " +
-                                std::to_string(labels.size()) + " labels (expected (B, classes))");
-  return one_hot(labels, logits.dim(1));  // (B, classes)
+                                std::to_string(targets.size()) +
+                                " targets (expected (B, classes) and one class label per example)");
+  return targets.labels;
 }
 
 }  // namespace
 
-ClassificationLoss classification_loss(const std::string& name) {
+Loss classification_loss(const std::string& name) {
   if (name == "cross-entropy") return softmax_cross_entropy;
   if (name == "hinge")
-    return [](const Tensor& logits, const std::vector<int>& labels) { return multiclass_hinge(logits, labels); };
+    return [](const Tensor& logits, const Targets& targets) {
+      return multiclass_hinge(logits, labels_for(logits, targets, "hinge"));
+    };
   if (name == "mse")
-    return [](const Tensor& logits, const std::vector<int>& labels) {
-      return mse(logits, one_hot_for(logits, labels, "mse"));
+    return [](const Tensor& logits, const Targets& targets) {
+      const std::vector<int>& labels = labels_for(logits, targets, "mse");
+      return mse(logits, one_hot(labels, logits.dim(1)));  // targets (B, classes)
     };
   if (name == "bce")
-    return [](const Tensor& logits, const std::vector<int>& labels) {
-      return binary_cross_entropy_with_logits(logits, one_hot_for(logits, labels, "bce"));
+    return [](const Tensor& logits, const Targets& targets) {
+      const std::vector<int>& labels = labels_for(logits, targets, "bce");
+      return binary_cross_entropy_with_logits(logits, one_hot(labels, logits.dim(1)));  // targets (B, classes)
     };
   std::string valid;
   for (const auto& n : kClassificationLossNames) valid += (valid.empty() ? "" : ", ") + n;

@@ -1,5 +1,5 @@
 // Every loss of this chapter as a classification loss for chapter 02's training loop
-// (02-mlp/losses.hpp: ClassificationLoss, logits (B, classes) and integer labels (B)), so the
+// (02-mlp/losses.hpp: Loss, here with logits (B, classes) and one label per example), so the
 // same MLP can be trained with each and compared:
 //   "cross-entropy"  softmax cross-entropy (chapter 02)
 //   "hinge"          multi-class hinge, Weston-Watkins, margin 1
@@ -19,7 +19,7 @@ namespace dlfs {
 extern const std::vector<std::string> kClassificationLossNames;
 
 // Throws std::invalid_argument listing the valid names for an unknown one.
-ClassificationLoss classification_loss(const std::string& name);
+Loss classification_loss(const std::string& name);
 
 // Integer labels as one-hot rows: (B, classes), 1 at (b, labels[b]) and 0 elsewhere.
 // Throws std::invalid_argument for a label outside 0..classes-1.

@@ -8,7 +8,7 @@
 namespace dlfs {
 
 double monitored_score(const EpochLog& log, Monitor monitor) {
-  const double value = monitor == Monitor::ValLoss ? -log.val_loss : log.val_accuracy;
+  const double value = monitor == Monitor::ValLoss ? -log.validation.loss : log.validation.accuracy;
   // Without a validation set there is nothing to compare: every epoch counts as no better.
   return std::isnan(value) ? -1e300 : value;
 }
@@ -25,18 +25,17 @@ void ProgressBarCallback::on_batch_end(Trainer& t, double batch_loss) {
 }
 
 void ProgressBarCallback::on_epoch_end(Trainer&, const EpochLog& log) {
-  char summary[96] = "";
-  if (!std::isnan(log.val_accuracy))
-    std::snprintf(summary, sizeof summary, "val_loss %.4f val_accuracy %.4f", log.val_loss, log.val_accuracy);
-  bar_->finish(summary);
+  bar_->finish(std::isnan(log.validation.loss) ? "" : describe(log.validation, "val_"));
 }
 
 MetricsCsvCallback::MetricsCsvCallback(const std::string& path)
-    : csv_(path, {"epoch", "lr", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds"}) {}
+    : csv_(path, {"epoch", "lr", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_bits_per_token",
+                  "val_mae", "val_rmse", "seconds"}) {}
 
 void MetricsCsvCallback::on_epoch_end(Trainer&, const EpochLog& log) {
-  csv_.write_row({double(log.epoch), log.learning_rate, log.train_loss, log.train_accuracy, log.val_loss,
-                  log.val_accuracy, log.seconds});
+  csv_.write_row({double(log.epoch), log.learning_rate, log.train.loss, log.train.accuracy, log.validation.loss,
+                  log.validation.accuracy, log.validation.bits_per_token, log.validation.mae, log.validation.rmse,
+                  log.seconds});
 }
 
 void EarlyStopping::on_epoch_end(Trainer& t, const EpochLog& log) {
@@ -62,8 +61,8 @@ void KeepBest::on_epoch_end(Trainer& t, const EpochLog& log) {
   best_epoch_ = log.epoch;
   Metadata metadata = extra_;
   metadata["epoch"] = std::to_string(log.epoch);
-  metadata["val_accuracy"] = std::to_string(log.val_accuracy);
-  metadata["val_loss"] = std::to_string(log.val_loss);
+  metadata["val_accuracy"] = std::to_string(log.validation.accuracy);
+  metadata["val_loss"] = std::to_string(log.validation.loss);
   if (!path_.empty()) save_model(path_, t.model().name(), named_values(t.model().parameters()), metadata);
   best_values_.clear();
   for (Parameter* p : t.model().parameters()) best_values_.push_back(p->value);

@@ -42,7 +42,8 @@ class ProgressBarCallback : public Callback {
   double loss_sum_ = 0.0;
 };
 
-// One CSV row per epoch: epoch, lr, train_loss, train_accuracy, val_loss, val_accuracy, seconds.
+// One CSV row per epoch: epoch, lr, train_loss, train_accuracy, val_loss, val_accuracy,
+// val_bits_per_token, val_mae, val_rmse, seconds (a metric the targets' kind lacks is written as nan).
 class MetricsCsvCallback : public Callback {
  public:
   explicit MetricsCsvCallback(const std::string& path);

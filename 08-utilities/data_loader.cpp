@@ -33,22 +33,16 @@ Batch DataLoader::batch(std::size_t i) {
     throw std::out_of_range("DataLoader: batch " + std::to_string(i) + " of " + std::to_string(batches()));
   const std::size_t begin = i * options_.batch_size;
   const std::size_t end = std::min(begin + options_.batch_size, data_.size());
-  Batch b;
-  b.indices.assign(order_.begin() + std::ptrdiff_t(begin), order_.begin() + std::ptrdiff_t(end));
-  b.labels.resize(b.indices.size());
-  for (std::size_t k = 0; k < b.indices.size(); ++k) b.labels[k] = data_.labels[b.indices[k]];
-  b.inputs = data_.inputs(b.indices);  // (B, ...)
-  if (options_.augment) options_.augment(b.inputs, rng_);
+  Batch b = make_batch(data_, {order_.begin() + std::ptrdiff_t(begin), order_.begin() + std::ptrdiff_t(end)});
+  if (options_.augment) options_.augment(b.inputs, rng_);  // inputs (B, ...)
   return b;
 }
 
 Examples subset(const Examples& data, std::vector<std::size_t> indices) {
-  std::vector<int> labels(indices.size());
-  for (std::size_t k = 0; k < indices.size(); ++k) {
+  for (std::size_t k = 0; k < indices.size(); ++k)
     if (indices[k] >= data.size())
       throw std::out_of_range("subset: index " + std::to_string(indices[k]) + " of " + std::to_string(data.size()));
-    labels[k] = data.labels[indices[k]];
-  }
+  Targets targets = data.targets.rows(indices);
   auto map = std::make_shared<const std::vector<std::size_t>>(std::move(indices));
   auto inputs = data.inputs;
   return {[map, inputs](const std::vector<std::size_t>& idx) {
@@ -56,7 +50,7 @@ Examples subset(const Examples& data, std::vector<std::size_t> indices) {
             for (std::size_t k = 0; k < idx.size(); ++k) original[k] = map->at(idx[k]);
             return inputs(original);
           },
-          std::move(labels)};
+          std::move(targets)};
 }
 
 std::pair<Examples, Examples> split_validation(const Examples& data, std::size_t validation_size, Rng& rng) {

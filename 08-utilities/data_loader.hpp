@@ -22,12 +22,6 @@
 
 namespace dlfs {
 
-struct Batch {
-  Tensor inputs;                     // (B, ...)
-  std::vector<int> labels;           // (B)
-  std::vector<std::size_t> indices;  // (B) positions in the data set
-};
-
 // Changes a batch's inputs in place, drawing any randomness from rng.
 using Augmentation = std::function<void(Tensor& inputs, Rng& rng)>;
 
@@ -48,8 +42,9 @@ class DataLoader {
   void start_epoch();
   // Batches per epoch: ceil(N / B), or floor(N / B) with drop_last.
   std::size_t batches() const;
-  // The i-th batch of the current epoch. Augmentation draws from the stream, so for a run to
-  // repeat, batches must be taken in order 0, 1, 2, ... as the Trainer does.
+  // The i-th batch of the current epoch (chapter 02's Batch: inputs, targets of any kind, indices).
+  // Augmentation draws from the stream, so for a run to repeat, batches must be taken in order
+  // 0, 1, 2, ... as the Trainer does.
   Batch batch(std::size_t i);
 
   std::size_t size() const { return data_.size(); }  // examples (N)

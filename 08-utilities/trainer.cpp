@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "common/ops.hpp"
 #include "common/system.hpp"
 
 namespace dlfs {
@@ -13,6 +12,9 @@ Trainer::Trainer(Layer& model, Optimizer& optimizer, DataLoader& train, TrainerO
 std::vector<EpochLog> Trainer::fit(std::size_t epochs, const Examples* validation) {
   target_ = epochs;
   stop_requested_ = interrupted_ = false;
+  TrainOptions step_options;  // what train_on_batch needs of chapter 02's options
+  step_options.micro_batch = options_.micro_batch;
+  step_options.replicas = options_.replicas;
   std::vector<EpochLog> logs;
   for (auto& c : callbacks_) c->on_fit_begin(*this);
 
@@ -21,25 +23,20 @@ std::vector<EpochLog> Trainer::fit(std::size_t epochs, const Examples* validatio
     model_.set_training(true);
     loader_.start_epoch();
     Stopwatch clock;
-    double loss_sum = 0.0;
-    std::size_t correct = 0, seen = 0, batches_done = 0;
+    MetricSums sums;
+    double last_loss = Metrics::kNone;
     const std::size_t batches = loader_.batches();
     for (batch_ = 0; batch_ < batches; ++batch_) {
-      const Batch b = loader_.batch(batch_);                   // inputs (B, ...), labels (B)
+      const Batch batch = loader_.batch(batch_);  // inputs (B, ...), targets (B, ...)
       for (auto& c : callbacks_) c->on_batch_begin(*this);
-      const Tensor logits = model_.forward(b.inputs);          // (B, classes)
-      const LossAndGrad l = options_.loss(logits, b.labels);   // dlogits: (B, classes)
-      optimizer_.zero_grad();
-      model_.backward(l.grad);
-      optimizer_.step();
+      const BatchResult result =
+          train_on_batch(model_, optimizer_, options_.loss, batch, optimizer_.learning_rate(), step_options);
+      if (!result.non_finite.empty())
+        throw TrainingDiverged("epoch " + std::to_string(epoch_ + 1), step_, result, last_loss);
       ++step_;
-
-      loss_sum += l.loss;
-      const auto predicted = argmax(logits, 1);
-      for (std::size_t k = 0; k < b.labels.size(); ++k) correct += predicted[k] == std::size_t(b.labels[k]);
-      seen += b.labels.size();
-      ++batches_done;
-      for (auto& c : callbacks_) c->on_batch_end(*this, l.loss);
+      sums.add(result.sums);
+      last_loss = result.loss;
+      for (auto& c : callbacks_) c->on_batch_end(*this, result.loss);
       if (stop_requested_ && batch_ + 1 < batches) {
         interrupted_ = true;  // the epoch is incomplete: do not count or report it
         break;
@@ -51,14 +48,9 @@ std::vector<EpochLog> Trainer::fit(std::size_t epochs, const Examples* validatio
     EpochLog log;
     log.epoch = epoch_;
     log.learning_rate = optimizer_.learning_rate();
-    log.train_loss = loss_sum / double(std::max<std::size_t>(batches_done, 1));
-    log.train_accuracy = double(correct) / double(std::max<std::size_t>(seen, 1));
+    log.train = sums.metrics();
     log.seconds = clock.seconds();
-    if (validation) {
-      const Evaluation ev = evaluate(*validation);
-      log.val_loss = ev.loss;
-      log.val_accuracy = ev.accuracy;
-    }
+    if (validation) log.validation = evaluate(*validation);
     logs.push_back(log);
     for (auto& c : callbacks_) c->on_epoch_end(*this, log);
   }
@@ -67,7 +59,7 @@ std::vector<EpochLog> Trainer::fit(std::size_t epochs, const Examples* validatio
 }
 
 Evaluation Trainer::evaluate(const Examples& data) {
-  return dlfs::evaluate(model_, options_.loss, data, options_.num_classes, options_.eval_batch_size);
+  return dlfs::evaluate(model_, options_.loss, data, options_.eval_batch_size);
 }
 
 void Trainer::save_checkpoint(const std::string& path) {

@@ -2,18 +2,20 @@
 // the best model, learning-rate schedules, metrics files and progress bars are plug-ins
 // (callbacks.hpp) instead of edits to the loop.
 //
-// The loop is the one chapter 02 teaches, unchanged in substance:
+// The loop is the one chapter 02 teaches, and its body is the very same code: every batch is one
+// call of chapter 02's train_on_batch, so micro-batches, replicas on threads of their own, any kind
+// of target (class labels, labels per position, real values) and the stop on a diverged loss work
+// here exactly as in train_epoch:
 //   for each epoch:  loader.start_epoch()
-//     for each batch:  logits = model.forward(x)            (B, classes)
-//                      loss, dlogits = loss_fn(logits, y)
-//                      zero the gradients; model.backward(dlogits); optimizer.step()
+//     for each batch:  train_on_batch(model, optimizer, loss, loader.batch(i), ...)
+//                        (zero the gradients; forward, loss, backward; step)
 //     evaluate on the validation set (02's evaluate)
 // and the callbacks are called at fixed points around it:
 //
 //   on_fit_begin
 //   ┌ on_epoch_begin
 //   │ ┌ on_batch_begin   (learning-rate schedules set the rate for this update here)
-//   │ │   forward, loss, backward, step
+//   │ │   train_on_batch
 //   │ └ on_batch_end     (progress bars, time budgets)
 //   └ on_epoch_end       (metrics files, early stopping, checkpoints, best model)
 //   on_fit_end
@@ -38,14 +40,12 @@
 
 namespace dlfs {
 
-// What one epoch did. Validation fields are NaN when fit() was given no validation set.
+// What one epoch did. The validation metrics are NaN when fit() was given no validation set.
 struct EpochLog {
   std::size_t epoch = 0;     // 1-based
   float learning_rate = 0;   // at the epoch's last update
-  double train_loss = 0.0;   // mean over the epoch's batches
-  double train_accuracy = 0.0;
-  double val_loss = std::numeric_limits<double>::quiet_NaN();
-  double val_accuracy = std::numeric_limits<double>::quiet_NaN();
+  Metrics train;             // measured on the fly, on each batch before its update
+  Metrics validation;        // chapter 02's evaluate after the epoch
   double seconds = 0.0;      // training time of the epoch (without evaluation)
 };
 
@@ -63,9 +63,12 @@ class Callback {
 };
 
 struct TrainerOptions {
-  ClassificationLoss loss = softmax_cross_entropy;
-  std::size_t num_classes = 10;
+  Loss loss = softmax_cross_entropy;
   std::size_t eval_batch_size = 500;
+  // As in chapter 02's TrainOptions: slices of at most micro_batch examples, and replicas of the
+  // model each trained by a thread of its own.
+  std::size_t micro_batch = 0;
+  std::vector<Layer*> replicas;
   // The run's settings (e.g. {"run", "batch=64 lr=0.1 ..."}): written into checkpoints and required
   // to match on resume, so a checkpoint is never continued under different hyperparameters.
   Metadata run;
@@ -87,9 +90,10 @@ class Trainer {
 
   // Trains until `epochs` epochs are complete in total (counting those before a resume), or until
   // a callback calls stop(). Evaluates on `validation` after every epoch when given.
-  // Returns this call's epoch logs.
+  // Returns this call's epoch logs. Throws TrainingDiverged (chapter 02) when the loss or a
+  // gradient stops being finite: the model keeps its last finite weights, and no callback runs.
   std::vector<EpochLog> fit(std::size_t epochs, const Examples* validation = nullptr);
-  // Chapter 02's evaluate with this trainer's loss and class count.
+  // Chapter 02's evaluate with this trainer's loss.
   Evaluation evaluate(const Examples& data);
 
   // Asks fit() to return after the current batch. A stop in the middle of an epoch (a time budget)

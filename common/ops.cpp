@@ -1,6 +1,7 @@
 #include "common/ops.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -113,6 +114,31 @@ std::vector<std::size_t> argmax(const Tensor& x, std::size_t axis) {
         if (x[(o * b.n + k) * b.inner + i] > x[(o * b.n + best) * b.inner + i]) best = k;
       out[o * b.inner + i] = best;
     }
+  return out;
+}
+
+Tensor gather_rows(const Tensor& x, const std::vector<std::size_t>& indices) {
+  Shape shape = x.shape();
+  const std::size_t n = shape.at(0), row = x.size() / std::max<std::size_t>(n, 1);
+  shape[0] = indices.size();
+  Tensor out = Tensor::uninitialized(shape);  // (indices.size(), ...)
+  for (std::size_t b = 0; b < indices.size(); ++b) {
+    if (indices[b] >= n)
+      throw std::out_of_range("gather_rows: index " + std::to_string(indices[b]) + " of " + std::to_string(n));
+    std::memcpy(out.data() + b * row, x.data() + indices[b] * row, row * sizeof(float));
+  }
+  return out;
+}
+
+Tensor slice_rows(const Tensor& x, std::size_t begin, std::size_t end) {
+  Shape shape = x.shape();
+  if (begin > end || end > shape.at(0))
+    throw std::out_of_range("slice_rows: rows [" + std::to_string(begin) + ", " + std::to_string(end) + ") of " +
+                            shape_to_string(shape));
+  const std::size_t row = x.size() / std::max<std::size_t>(shape[0], 1);
+  shape[0] = end - begin;
+  Tensor out = Tensor::uninitialized(shape);  // (end - begin, ...)
+  if (out.size()) std::memcpy(out.data(), x.data() + begin * row, out.size() * sizeof(float));
   return out;
 }
 

@@ -34,4 +34,9 @@ Tensor max(const Tensor& x, std::size_t axis);
 // of the remaining axes: argmax over axis 1 of (B, classes) logits gives B predictions.
 std::vector<std::size_t> argmax(const Tensor& x, std::size_t axis);
 
+// Rows along the first axis: the rows of x (N, ...) at `indices`, in that order (a batch drawn from
+// a data set), and rows [begin, end) (a slice of a batch). Both copy.
+Tensor gather_rows(const Tensor& x, const std::vector<std::size_t>& indices);  // (indices.size(), ...)
+Tensor slice_rows(const Tensor& x, std::size_t begin, std::size_t end);        // (end - begin, ...)
+
 }  // namespace dlfs

@@ -9,6 +9,7 @@
 #include <bit>
 #include <cerrno>
 #include <cstdio>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -233,6 +234,12 @@ void write_safetensors(const std::string& path, const NamedTensors& tensors, Met
     if (name.empty() || name.rfind("__", 0) == 0) fail(path, "cannot save a tensor named " + in_quotes(name));
     if (!tensor) fail(path, "cannot save tensor " + in_quotes(name) + ": null pointer");
     if (!names.insert(name).second) fail(path, "cannot save two tensors named " + in_quotes(name));
+    // A NaN or infinite value means the training that made it diverged: such a file could only
+    // replace a good one with a useless one, so nothing is written.
+    for (std::size_t i = 0; i < tensor->size(); ++i)
+      if (!std::isfinite((*tensor)[i]))
+        fail(path, "not saved: tensor " + in_quotes(name) + " holds " + ((*tensor)[i] != (*tensor)[i] ? "NaN" : "an infinite value") +
+                       " at element " + std::to_string(i) + " (did training diverge?); the file was left as it was");
     total += tensor->size() * sizeof(float);
   }
   std::vector<char> data(total);

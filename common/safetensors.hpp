@@ -68,7 +68,8 @@ inline constexpr std::uint64_t kMaxHeaderBytes = 100'000'000;
 
 // Writes tensors (their names must be unique and non-empty, and must not start with "__") and
 // metadata atomically to path. Adds "format", "format_version" and "checksum_crc32" to the
-// metadata. Creates missing parent directories. Throws std::runtime_error naming the path.
+// metadata. Creates missing parent directories. Throws std::runtime_error naming the path, and
+// writes nothing, when a value is NaN or infinite (a diverged run must not replace a good file).
 void write_safetensors(const std::string& path, const NamedTensors& tensors, Metadata metadata);
 
 struct SafetensorsFile {

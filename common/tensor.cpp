@@ -24,14 +24,14 @@ std::size_t shape_size(const Shape& shape) {
 
 void Tensor::FreeDeleter::operator()(float* p) const { std::free(p); }
 
-std::unique_ptr<float[], Tensor::FreeDeleter> Tensor::allocate(std::size_t count) {
+std::shared_ptr<float[]> Tensor::allocate(std::size_t count) {
   if (count == 0) return nullptr;
   // aligned_alloc wants the byte count to be a multiple of the alignment.
   constexpr std::size_t kAlign = 64;
   std::size_t bytes = (count * sizeof(float) + kAlign - 1) / kAlign * kAlign;
   void* p = std::aligned_alloc(kAlign, bytes);
   if (!p) throw std::bad_alloc();
-  return std::unique_ptr<float[], FreeDeleter>(static_cast<float*>(p));
+  return std::shared_ptr<float[]>(static_cast<float*>(p), FreeDeleter{});
 }
 
 Tensor::Tensor(Shape shape) : Tensor(std::move(shape), 0.0f) {}
@@ -73,6 +73,14 @@ Tensor& Tensor::operator=(const Tensor& other) {
   size_ = other.size_;
   std::copy(other.begin(), other.end(), data());
   return *this;
+}
+
+Tensor Tensor::shared_view() {
+  Tensor view;
+  view.shape_ = shape_;
+  view.size_ = size_;
+  view.data_ = data_;
+  return view;
 }
 
 Tensor::Tensor(Tensor&& other) noexcept

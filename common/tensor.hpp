@@ -6,7 +6,9 @@
 // stride_{n-1} = 1 and stride_k = stride_{k+1} * d_{k+1}.
 //
 // Storage is 64-byte aligned (one cache line, one AVX-512 register), owned by the
-// tensor, copied by the copy constructor and stolen (cheaply) by moves.
+// tensor, copied by the copy constructor and stolen (cheaply) by moves. One exception, for data
+// parallelism: shared_view() makes a second tensor over the same storage (chapter 02's replicas
+// read the model's weights in place instead of copying them before every batch).
 #pragma once
 
 #include <cstddef>
@@ -41,6 +43,11 @@ class Tensor {
   Tensor(Tensor&& other) noexcept;         // steals the storage: O(1)
   Tensor& operator=(Tensor&& other) noexcept;
   ~Tensor() = default;
+
+  // A tensor of the same shape over this one's storage, not a copy: a write through either is
+  // seen by both, and the storage lives as long as either does. (Copying the view copies values.)
+  Tensor shared_view();
+  bool shares_storage_with(const Tensor& other) const { return size_ > 0 && data() == other.data(); }
 
   const Shape& shape() const { return shape_; }
   std::size_t ndim() const { return shape_.size(); }
@@ -86,7 +93,7 @@ class Tensor {
   struct FreeDeleter {
     void operator()(float* p) const;
   };
-  static std::unique_ptr<float[], FreeDeleter> allocate(std::size_t count);
+  static std::shared_ptr<float[]> allocate(std::size_t count);
   std::size_t offset_of(std::initializer_list<std::size_t> index) const {
     std::size_t offset = 0;
     auto dim = shape_.begin();
@@ -98,7 +105,7 @@ class Tensor {
 
   Shape shape_{0};
   std::size_t size_ = 0;
-  std::unique_ptr<float[], FreeDeleter> data_;
+  std::shared_ptr<float[]> data_;  // shared only by shared_view()
 };
 
 // Throws std::invalid_argument "<what>: shape (2, 3) does not match (3, 2)" unless a and b have equal shapes.

@@ -38,7 +38,7 @@ TEST_CASE("Training on blobs repeats its first losses exactly and drives the los
   CHECK(losses[2] == Approx(0.07324).margin(1e-4));
   CHECK(losses.back() < 0.06);
   CHECK(step == 8 * 10);
-  const Evaluation ev = evaluate(model, softmax_cross_entropy, train, 3);
+  const Evaluation ev = evaluate(model, softmax_cross_entropy, train);
   CHECK(ev.accuracy > 0.95);
 }
 
@@ -139,7 +139,7 @@ TEST_CASE("evaluate fills the confusion matrix and per-class accuracy", "[02-mlp
     std::string name() const override { return "Constant"; }
   } constant;
   const Examples data = examples_from_tensor(Tensor({4, 1}), {0, 1, 1, 2});
-  const Evaluation ev = evaluate(constant, softmax_cross_entropy, data, 3, 3);
+  const Evaluation ev = evaluate(constant, softmax_cross_entropy, data, 3);  // batches of 3: a short last batch
   CHECK(ev.accuracy == 0.5);
   CHECK(ev.confusion[0][1] == 1);
   CHECK(ev.confusion[1][1] == 2);
@@ -180,5 +180,5 @@ TEST_CASE("An MLP learns a real Fashion-MNIST subset", "[02-mlp][train][real-dat
   options.progress = false;
   for (int epoch = 0; epoch < 3; ++epoch)
     train_epoch(model, sgd, softmax_cross_entropy, train, rng, constant_schedule(0.1f), step, options);
-  CHECK(evaluate(model, softmax_cross_entropy, test, 10).accuracy > 0.75);
+  CHECK(evaluate(model, softmax_cross_entropy, test).accuracy > 0.75);
 }

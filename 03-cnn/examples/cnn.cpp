@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
       options.label = "epoch " + std::to_string(epoch) + "/" + std::to_string(epochs);
       const EpochStats stats = train_epoch(model, sgd, softmax_cross_entropy, train, rng, schedule, step, options);
       train_seconds += stats.seconds;
-      const Evaluation ev = evaluate(model, softmax_cross_entropy, test, FashionMnist::kClasses);
+      const Evaluation ev = evaluate(model, softmax_cross_entropy, test);
       std::printf("epoch %zu: train_loss %.4f train_accuracy %.4f test_loss %.4f test_accuracy %.4f (%.2fs)\n", epoch,
                   stats.loss, stats.accuracy, ev.loss, ev.accuracy, stats.seconds);
       std::fflush(stdout);
@@ -187,7 +187,7 @@ int main(int argc, char** argv) {
       train_acc.y.push_back(stats.accuracy), test_acc.y.push_back(ev.accuracy);
     }
 
-    const Evaluation final_eval = evaluate(model, softmax_cross_entropy, test, FashionMnist::kClasses);
+    const Evaluation final_eval = evaluate(model, softmax_cross_entropy, test);
     std::printf("per-class test accuracy:\n");
     std::vector<std::string> names;
     for (std::size_t c = 0; c < FashionMnist::kClasses; ++c) {

@@ -207,9 +207,9 @@ int main(int argc, char** argv) {
       Optimizer& optimizer = clipped ? static_cast<Optimizer&>(*clipped) : *inner;
       const Schedule schedule = schedule_name == "cosine" ? warmup_cosine_schedule(spec.lr, warmup, total_steps)
                                                           : constant_schedule(spec.lr);
-      const ClassificationLoss loss = classification_loss(spec.loss);
+      const Loss loss = classification_loss(spec.loss);
       // The same loss, recording every batch's value for first_steps.svg and batches.csv.
-      const ClassificationLoss recorded = [&](const Tensor& logits, const std::vector<int>& labels) {
+      const Loss recorded = [&](const Tensor& logits, const Targets& labels) {
         LossAndGrad l = loss(logits, labels);
         result.batch_loss.push_back(l.loss);
         return l;
@@ -223,7 +223,7 @@ int main(int argc, char** argv) {
         options.batch_size = batch;
         options.label = spec.label + " epoch " + std::to_string(epoch) + "/" + std::to_string(epochs);
         const EpochStats stats = train_epoch(model, optimizer, recorded, train, rng, schedule, step, options);
-        const Evaluation ev = evaluate(model, loss, test, FashionMnist::kClasses);
+        const Evaluation ev = evaluate(model, loss, test);
         result.seconds += stats.seconds;
         result.train_loss.push_back(stats.loss);
         result.test_accuracy.push_back(ev.accuracy);

@@ -153,13 +153,20 @@ int main(int argc, char** argv) {
     auto objective = [&](const Config& config, std::size_t trial_epochs, double seconds_left) {
       Run run(config, trial_epochs, search_train, seed);
       run.trainer.add<TimeBudget>(seconds_left);
-      const auto logs = run.trainer.fit(trial_epochs, &search_val);
       TrialResult result;
-      result.completed = !run.trainer.interrupted() && !logs.empty();
-      if (!logs.empty()) {
-        result.val_accuracy = logs.back().val_accuracy;
-        // A diverged run (loss NaN) is still a result, the worst one; its accuracy ranks it.
-        result.val_loss = std::isfinite(logs.back().val_loss) ? logs.back().val_loss : INFINITY;
+      try {
+        const auto logs = run.trainer.fit(trial_epochs, &search_val);
+        result.completed = !run.trainer.interrupted() && !logs.empty();
+        if (!logs.empty()) {
+          result.val_accuracy = logs.back().validation.accuracy;
+          result.val_loss = logs.back().validation.loss;
+        }
+      } catch (const TrainingDiverged& e) {
+        // A diverged run (its loss went NaN; the loop stopped it) is still a result, the worst one.
+        std::printf("  (diverged: %s)\n", e.what());
+        result.completed = true;
+        result.val_accuracy = 0.0;
+        result.val_loss = INFINITY;
       }
       return result;
     };

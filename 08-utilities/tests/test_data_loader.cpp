@@ -38,7 +38,7 @@ TEST_CASE("A DataLoader without shuffling yields the examples in order with a sm
   loader.start_epoch();
   const Batch last = loader.batch(2);
   CHECK(last.indices == std::vector<std::size_t>{8, 9});
-  CHECK(last.labels == std::vector<int>{2, 0});
+  CHECK(last.targets.labels == std::vector<int>{2, 0});
   CHECK(last.inputs.shape() == Shape{2, 1});
   CHECK(last.inputs(1, 0) == 9.0f);
   CHECK_THROWS_WITH(loader.batch(3), Catch::Contains("batch 3 of 3"));
@@ -94,7 +94,7 @@ TEST_CASE("The augmentation hook changes every batch and draws from the loader's
   CHECK(calls == 2);
   CHECK(std::equal(a0.inputs.begin(), a0.inputs.end(), b0.inputs.begin()));  // same seed, same augmentation
   CHECK(a.rng().state() != Rng(3).state());                                    // the stream moved on
-  CHECK(a0.labels == std::vector<int>{0, 1, 2, 0});                            // labels untouched
+  CHECK(a0.targets.labels == std::vector<int>{0, 1, 2, 0});                            // labels untouched
 }
 
 TEST_CASE("random_horizontal_flip mirrors every row of an image with probability p", "[08-utilities][loader][augment]") {
@@ -121,6 +121,6 @@ TEST_CASE("split_validation carves disjoint sets that together are the data", "[
   std::set<float> seen(xt.begin(), xt.end());
   seen.insert(xv.begin(), xv.end());
   CHECK(seen.size() == 50);
-  for (std::size_t i = 0; i < 10; ++i) CHECK(validation.labels[i] == int(xv[i]) % 3);
+  for (std::size_t i = 0; i < 10; ++i) CHECK(validation.targets.labels[i] == int(xv[i]) % 3);
   CHECK_THROWS_WITH(split_validation(numbered(5), 5, rng), Catch::Contains("must be between 1 and 4"));
 }

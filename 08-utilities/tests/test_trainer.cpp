@@ -44,9 +44,9 @@ struct RecordRates : Callback {
   void on_batch_end(Trainer& t, double) override { rates.push_back(t.optimizer().learning_rate()); }
 };
 
-TrainerOptions three_classes() {
+TrainerOptions with_run(const std::string& run) {
   TrainerOptions options;
-  options.num_classes = 3;
+  options.run = {{"run", run}};
   return options;
 }
 
@@ -79,13 +79,13 @@ TEST_CASE("The Trainer with a plain loader repeats chapter 02's train_epoch bit 
   Sequential model = make_mlp(2, {16}, 3, "relu", init);
   SGD sgd2(model.parameters(), 0.2f);
   DataLoader loader(train, batches_of(30), init);
-  Trainer trainer(model, sgd2, loader, three_classes());
+  Trainer trainer(model, sgd2, loader, TrainerOptions{});
   trainer.add<LearningRateSchedule>(schedule);
   const auto logs = trainer.fit(3);
 
   CHECK(same_bits(model, reference));
   REQUIRE(logs.size() == 3);
-  for (int e = 0; e < 3; ++e) CHECK(logs[std::size_t(e)].train_loss == reference_losses[std::size_t(e)]);
+  for (int e = 0; e < 3; ++e) CHECK(logs[std::size_t(e)].train.loss == reference_losses[std::size_t(e)]);
   CHECK(trainer.step() == step);
 }
 
@@ -94,7 +94,7 @@ TEST_CASE("fit after resume from an epoch-2 checkpoint ends with the uninterrupt
   const Examples train = blobs(200), validation = blobs(60, 8);
   LoaderOptions options = batches_of(16);
   options.augment = random_horizontal_flip(0.3f);  // the loader's stream matters for augmentation too
-  TrainerOptions trainer_options{softmax_cross_entropy, 3, 500, {{"run", "adam lr=0.01 batch=16"}}};
+  const TrainerOptions trainer_options = with_run("adam lr=0.01 batch=16");
 
   // Uninterrupted: 5 epochs with Adam (whose moments and step count are state), checkpoint at 2.
   Rng rng(1);
@@ -166,10 +166,10 @@ TEST_CASE("A checkpoint written under other hyperparameters is not resumed", "[0
   Sequential model = make_mlp(2, {4}, 3, "relu", rng);
   SGD sgd(model.parameters(), 0.1f);
   DataLoader loader(train, batches_of(10), rng);
-  Trainer trainer(model, sgd, loader, {softmax_cross_entropy, 3, 500, {{"run", "batch=10"}}});
+  Trainer trainer(model, sgd, loader, with_run("batch=10"));
   trainer.fit(1);
   trainer.save_checkpoint(path);
-  Trainer other(model, sgd, loader, {softmax_cross_entropy, 3, 500, {{"run", "batch=20"}}});
+  Trainer other(model, sgd, loader, with_run("batch=20"));
   CHECK_THROWS_WITH(other.resume(path), Catch::Contains(path + ": the checkpoint was written with run 'batch=10' but this run has 'batch=20'"));
   CHECK(other.epoch() == 0);
 }
@@ -181,7 +181,7 @@ TEST_CASE("Checkpointing writes a checkpoint of the latest completed epoch", "[0
   Sequential model = make_mlp(2, {4}, 3, "relu", rng);
   SGD sgd(model.parameters(), 0.1f);
   DataLoader loader(train, batches_of(10), rng);
-  Trainer trainer(model, sgd, loader, three_classes());
+  Trainer trainer(model, sgd, loader, TrainerOptions{});
   trainer.add<Checkpointing>(path);
   trainer.fit(3);
   const SafetensorsFile file = read_safetensors(path);
@@ -197,13 +197,13 @@ TEST_CASE("Early stopping stops once the validation loss has not improved for `p
   Sequential model = make_mlp(2, {4}, 3, "relu", rng);
   SGD sgd(model.parameters(), 0.1f);
   DataLoader loader(train, batches_of(10), rng);
-  Trainer trainer(model, sgd, loader, three_classes());
+  Trainer trainer(model, sgd, loader, TrainerOptions{});
   EarlyStopping stopper(2, Monitor::ValLoss);
   const double losses[] = {1.0, 0.8, 0.85, 0.8, 0.9};
   for (std::size_t e = 0; e < 4; ++e) {
     EpochLog log;
     log.epoch = e + 1;
-    log.val_loss = losses[e];
+    log.validation.loss = losses[e];
     CHECK_FALSE(stopper.stopped());
     stopper.on_epoch_end(trainer, log);
   }
@@ -217,7 +217,7 @@ TEST_CASE("fit ends early when EarlyStopping says so", "[08-utilities][trainer][
   Sequential model = make_mlp(2, {8}, 3, "relu", rng);
   SGD sgd(model.parameters(), 0.1f);
   DataLoader loader(train, batches_of(30), rng);
-  Trainer trainer(model, sgd, loader, three_classes());
+  Trainer trainer(model, sgd, loader, TrainerOptions{});
   auto& stopper = trainer.add<EarlyStopping>(1, Monitor::ValAccuracy);
   const auto logs = trainer.fit(500, &train);
   CHECK(stopper.stopped());
@@ -233,14 +233,14 @@ TEST_CASE("KeepBest saves the best epoch's model and puts its weights back at th
   Sequential model = make_mlp(2, {4}, 3, "relu", rng);
   SGD sgd(model.parameters(), 0.1f);
   DataLoader loader(train, batches_of(10), rng);
-  Trainer trainer(model, sgd, loader, three_classes());
+  Trainer trainer(model, sgd, loader, TrainerOptions{});
   KeepBest keep(path, Monitor::ValAccuracy);
   const double accuracies[] = {0.5, 0.9, 0.7};
   for (std::size_t e = 0; e < 3; ++e) {
     for (Parameter* p : model.parameters()) p->value.fill(float(e));  // epoch e's weights are all e
     EpochLog log;
     log.epoch = e + 1;
-    log.val_accuracy = accuracies[e];
+    log.validation.accuracy = accuracies[e];
     keep.on_epoch_end(trainer, log);
   }
   CHECK(keep.best_epoch() == 2);
@@ -261,13 +261,13 @@ TEST_CASE("The metrics CSV gets a header and one row per epoch", "[08-utilities]
   Sequential model = make_mlp(2, {4}, 3, "relu", rng);
   SGD sgd(model.parameters(), 0.1f);
   DataLoader loader(train, batches_of(10), rng);
-  Trainer trainer(model, sgd, loader, three_classes());
+  Trainer trainer(model, sgd, loader, TrainerOptions{});
   trainer.add<MetricsCsvCallback>(path);
   trainer.fit(2, &train);
   std::ifstream in(path);
   std::string header, row1, row2, extra;
   std::getline(in, header), std::getline(in, row1), std::getline(in, row2);
-  CHECK(header == "epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,seconds");
+  CHECK(header == "epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,val_bits_per_token,val_mae,val_rmse,seconds");
   CHECK(row1.rfind("1,", 0) == 0);
   CHECK(row2.rfind("2,", 0) == 0);
   CHECK_FALSE(std::getline(in, extra));
@@ -279,7 +279,7 @@ TEST_CASE("The learning-rate schedule sets the rate of every update from the glo
   Sequential model = make_mlp(2, {4}, 3, "relu", rng);
   SGD sgd(model.parameters(), 0.1f);
   DataLoader loader(train, batches_of(10), rng);
-  Trainer trainer(model, sgd, loader, three_classes());
+  Trainer trainer(model, sgd, loader, TrainerOptions{});
   trainer.add<LearningRateSchedule>([](std::size_t step) { return float(step + 1) / 8; });  // exact in float
   auto& rates = trainer.add<RecordRates>();
   trainer.fit(2);
@@ -292,7 +292,7 @@ TEST_CASE("A spent time budget stops mid-epoch and that epoch does not count", "
   Sequential model = make_mlp(2, {4}, 3, "relu", rng);
   SGD sgd(model.parameters(), 0.1f);
   DataLoader loader(train, batches_of(10), rng);
-  Trainer trainer(model, sgd, loader, three_classes());
+  Trainer trainer(model, sgd, loader, TrainerOptions{});
   trainer.add<TimeBudget>(0.0);
   const auto logs = trainer.fit(3);
   CHECK(logs.empty());
@@ -315,6 +315,6 @@ TEST_CASE("The Trainer learns a Fashion-MNIST subset, validated on a held-out sp
   Trainer trainer(model, *momentum, loader);
   const auto logs = trainer.fit(3, &validation);
   REQUIRE(logs.size() == 3);
-  CHECK(logs.back().val_accuracy > 0.75);
-  CHECK(logs.back().train_loss < logs.front().train_loss);
+  CHECK(logs.back().validation.accuracy > 0.75);
+  CHECK(logs.back().train.loss < logs.front().train.loss);
 }
