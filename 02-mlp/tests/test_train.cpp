@@ -1,8 +1,10 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
+#include <numeric>
 
 #include "02-mlp/tests/blobs.hpp"
+#include "02-mlp/tests/toy_tasks.hpp"
 #include "02-mlp/tests/weights_after_training.hpp"
 #include "02-mlp/activations.hpp"
 #include "02-mlp/dense.hpp"
@@ -16,6 +18,8 @@
 
 using namespace dlfs;
 using dlfs::test::blobs;
+using dlfs::test::copy_task;
+using dlfs::test::line;
 using dlfs::test::require_close;
 using dlfs::test::TrainedWeights;
 using dlfs::test::weights_after_training;
@@ -181,4 +185,187 @@ TEST_CASE("An MLP learns a real Fashion-MNIST subset", "[02-mlp][train][real-dat
   for (int epoch = 0; epoch < 3; ++epoch)
     train_epoch(model, sgd, softmax_cross_entropy, train, rng, constant_schedule(0.1f), step, options);
   CHECK(evaluate(model, softmax_cross_entropy, test).accuracy > 0.75);
+}
+
+namespace {
+
+TrainOptions quiet(std::size_t batch_size) {
+  TrainOptions options;
+  options.batch_size = batch_size;
+  options.progress = false;
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("A copy task labelled per position trains through train_epoch, and evaluate's metrics are right by hand",
+          "[02-mlp][train][targets]") {
+  Rng rng(3);
+  const Examples data = copy_task(60, 5, 4, rng);
+  Sequential model;
+  model.emplace<Dense>(4, 8, rng, Init::Xavier);
+  model.emplace<Tanh>();
+  model.emplace<Dense>(8, 4, rng, Init::Xavier);
+  SGD sgd(model.parameters(), 0.5f);
+  std::size_t step = 0;
+  const EpochStats first = train_epoch(model, sgd, softmax_cross_entropy, data, rng, constant_schedule(0.5f), step, quiet(16));
+  CHECK(first.loss < std::log(4.0) + 0.1);  // no worse than guessing among 4 tokens
+  CHECK(first.bits_per_token == Approx(first.loss / std::log(2.0)));
+  EpochStats last;
+  for (int epoch = 0; epoch < 30; ++epoch)
+    last = train_epoch(model, sgd, softmax_cross_entropy, data, rng, constant_schedule(0.5f), step, quiet(16));
+  CHECK(last.loss < 0.2 * first.loss);
+
+  // evaluate in batches of 7 (a short last batch) against the same numbers computed here directly.
+  const Evaluation ev = evaluate(model, softmax_cross_entropy, data, 7);
+  model.set_training(false);
+  std::vector<std::size_t> all(60);
+  std::iota(all.begin(), all.end(), std::size_t(0));
+  const Tensor logits = model.forward(data.inputs(all));  // (60, 5, 4)
+  double nats = 0.0;
+  std::size_t tokens = 0, right = 0;
+  for (std::size_t r = 0; r < 60 * 5; ++r) {
+    const int y = data.targets.labels[r];
+    if (y == kIgnoreIndex) continue;
+    double total = 0.0;
+    for (std::size_t j = 0; j < 4; ++j) total += std::exp(double(logits[r * 4 + j]));
+    nats += std::log(total) - logits[r * 4 + std::size_t(y)];
+    std::size_t best = 0;
+    for (std::size_t j = 1; j < 4; ++j)
+      if (logits[r * 4 + j] > logits[r * 4 + best]) best = j;
+    right += best == std::size_t(y), ++tokens;
+  }
+  CHECK(tokens == 60 * 5 - 20);
+  CHECK(ev.loss == Approx(nats / double(tokens)).epsilon(1e-5));
+  CHECK(ev.bits_per_token == Approx(nats / double(tokens) / std::log(2.0)).epsilon(1e-5));
+  CHECK(ev.accuracy == Approx(double(right) / double(tokens)));
+  CHECK(ev.accuracy == 1.0);
+  CHECK(ev.confusion.empty());  // a confusion matrix is for one class per example
+}
+
+TEST_CASE("A real-valued regression trains through train_epoch, and evaluate's MAE and RMSE are right by hand",
+          "[02-mlp][train][targets]") {
+  Rng rng(4);
+  const Examples data = line(100, rng);
+  Sequential model;
+  model.emplace<Dense>(2, 1, rng, Init::Xavier);
+  SGD sgd(model.parameters(), 0.1f);
+  std::size_t step = 0;
+  EpochStats stats;
+  for (int epoch = 0; epoch < 40; ++epoch)
+    stats = train_epoch(model, sgd, mse, data, rng, constant_schedule(0.1f), step, quiet(10));
+  CHECK(stats.loss < 1e-4);
+  CHECK(std::isnan(stats.accuracy));
+
+  const Evaluation ev = evaluate(model, mse, data, 30);
+  std::vector<std::size_t> all(100);
+  std::iota(all.begin(), all.end(), std::size_t(0));
+  model.set_training(false);
+  const Tensor predicted = model.forward(data.inputs(all));  // (100, 1)
+  double absolute = 0.0, squared = 0.0;
+  for (std::size_t i = 0; i < 100; ++i) {
+    const double error = double(predicted[i]) - data.targets.values[i];
+    absolute += std::abs(error), squared += error * error;
+  }
+  CHECK(ev.mae == Approx(absolute / 100).epsilon(1e-5));
+  CHECK(ev.rmse == Approx(std::sqrt(squared / 100)).epsilon(1e-5));
+  CHECK(ev.loss == Approx(squared / 100).epsilon(1e-4));
+  CHECK(ev.rmse < 0.01);
+}
+
+TEST_CASE("A batch-coupled layer refuses micro-batches and replicas, naming itself", "[02-mlp][train][micro-batch]") {
+  // y = x - mean over the batch: one example's output depends on the others, as in batch norm.
+  struct BatchCentering : Layer {
+    Tensor forward(const Tensor& x) override {
+      Tensor y = x;
+      const std::size_t B = x.dim(0), F = x.size() / B;
+      for (std::size_t f = 0; f < F; ++f) {
+        double mean = 0.0;
+        for (std::size_t b = 0; b < B; ++b) mean += x[b * F + f] / double(B);
+        for (std::size_t b = 0; b < B; ++b) y[b * F + f] -= float(mean);
+      }
+      return y;
+    }
+    Tensor backward(const Tensor& d) override {  // the centering's Jacobian is symmetric: center d too
+      return forward(d);
+    }
+    std::string name() const override { return "BatchCentering"; }
+    std::string batch_coupled_layer() const override { return name(); }
+  };
+  auto make = [](Rng& rng) {
+    Sequential net;
+    net.emplace<Dense>(2, 8, rng);
+    net.emplace<BatchCentering>();
+    net.emplace<Dense>(8, 3, rng);
+    return net;
+  };
+  Rng rng(1);
+  Sequential model = make(rng);
+  std::vector<Sequential> copies = make_replicas(1, make);
+  CHECK(model.batch_coupled_layer() == "BatchCentering");
+  SGD sgd(model.parameters(), 0.1f);
+  std::size_t step = 0;
+  TrainOptions options = quiet(30);
+  options.micro_batch = 10;
+  CHECK_THROWS_WITH(train_epoch(model, sgd, softmax_cross_entropy, blobs(60), rng, constant_schedule(0.1f), step, options),
+                    Catch::Contains("BatchCentering computes statistics over the examples of its batch") &&
+                        Catch::Contains("micro-batches or shared among replicas"));
+  options.micro_batch = 0;
+  options.replicas = {&copies[0]};
+  CHECK_THROWS_WITH(train_epoch(model, sgd, softmax_cross_entropy, blobs(60), rng, constant_schedule(0.1f), step, options),
+                    Catch::Contains("BatchCentering"));
+  options.replicas.clear();
+  CHECK_NOTHROW(train_epoch(model, sgd, softmax_cross_entropy, blobs(60), rng, constant_schedule(0.1f), step, options));
+}
+
+TEST_CASE("A NaN loss or gradient stops training before the update, with a clear message", "[02-mlp][train][diverged]") {
+  for (const bool in_gradient : {false, true})
+    for (const std::size_t replicas : {std::size_t(0), std::size_t(1)}) {
+      INFO("NaN in the " << (in_gradient ? "gradient" : "loss") << ", replicas " << replicas);
+      auto make = [](Rng& r) { return make_mlp(2, {8}, 3, "relu", r); };
+      Rng rng(2);
+      Sequential model = make(rng);
+      std::vector<Sequential> copies = make_replicas(replicas, make);
+      TrainOptions options = quiet(10);
+      for (Sequential& copy : copies) options.replicas.push_back(&copy);
+      options.label = "epoch 1/1";
+      // Cross-entropy, until the third batch: then NaN in its loss, or in its gradient only.
+      // (Each batch of 10 is one slice per network: two batches make 2 (replicas + 1) good calls.)
+      std::size_t calls = 0;
+      const Loss failing = [&](const Tensor& logits, const Targets& targets) {
+        LossAndGrad l = softmax_cross_entropy(logits, targets);
+        if (++calls > 2 * (replicas + 1)) {
+          if (in_gradient) l.grad[0] = NAN;
+          else l.loss = NAN;
+        }
+        return l;
+      };
+      SGD sgd(model.parameters(), 0.1f);
+      std::size_t step = 0;
+      std::vector<Tensor> before;
+      const std::string message = [&] {
+        try {
+          // Record the weights after each good step: the last record must survive the bad batch.
+          const Schedule recording = [&](std::size_t) {
+            before.clear();
+            for (Parameter* p : model.parameters()) before.push_back(p->value);
+            return 0.1f;
+          };
+          train_epoch(model, sgd, failing, blobs(60), rng, recording, step, options);
+        } catch (const TrainingDiverged& e) {
+          return std::string(e.what());
+        }
+        return std::string("no exception");
+      }();
+      CHECK_THAT(message, Catch::Contains("training diverged at epoch 1/1, step 2"));
+      if (in_gradient)
+        CHECK_THAT(message, Catch::Contains("the gradient of ") && Catch::Contains(".weight is not finite"));
+      else
+        CHECK_THAT(message, Catch::Contains("the loss is nan"));
+      CHECK_THAT(message, Catch::Contains("last finite batch loss: 1.") || Catch::Contains("last finite batch loss: 0."));
+      CHECK_THAT(message, Catch::Contains("Lower the learning rate (--lr)"));
+      CHECK(step == 2);
+      const auto params = model.parameters();
+      for (std::size_t i = 0; i < params.size(); ++i) require_close(params[i]->value, before[i], 0.0, 0.0);
+    }
 }

@@ -1,9 +1,13 @@
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "02-mlp/tests/blobs.hpp"
+#include "02-mlp/tests/toy_tasks.hpp"
+#include "02-mlp/activations.hpp"
+#include "02-mlp/dense.hpp"
 #include "02-mlp/mlp.hpp"
 #include "02-mlp/optimizer.hpp"
 #include "07-optimizers/make_optimizer.hpp"
@@ -14,6 +18,8 @@
 
 using namespace dlfs;
 using dlfs::test::blobs;
+using dlfs::test::copy_task;
+using dlfs::test::line;
 
 namespace {
 
@@ -58,35 +64,110 @@ LoaderOptions batches_of(std::size_t b) {
 
 }  // namespace
 
-TEST_CASE("The Trainer with a plain loader repeats chapter 02's train_epoch bit for bit", "[08-utilities][trainer]") {
-  const Examples train = blobs(300);
+TEST_CASE("The Trainer with a plain loader repeats chapter 02's train_epoch bit for bit, in slices and with a replica",
+          "[08-utilities][trainer]") {
+  const Examples train = blobs(293);  // batches of 30: the last one is short (23)
   const Schedule schedule = cosine_schedule(0.2f, 3 * 10);
+  auto make = [](Rng& r) { return make_mlp(2, {16}, 3, "relu", r); };
+  for (const std::size_t micro_batch : {std::size_t(0), std::size_t(7)})
+    for (const std::size_t replicas : {std::size_t(0), std::size_t(1)}) {
+      INFO("micro_batch " << micro_batch << ", replicas " << replicas);
+      // Chapter 02's explicit loop, as in 02-mlp/examples/mlp.cpp: one Rng initialises, then shuffles.
+      Rng rng(42);
+      Sequential reference = make(rng);
+      std::vector<Sequential> reference_copies = make_replicas(replicas, make);
+      SGD sgd(reference.parameters(), 0.2f);
+      std::size_t step = 0;
+      TrainOptions options;
+      options.batch_size = 30;
+      options.micro_batch = micro_batch;
+      for (Sequential& copy : reference_copies) options.replicas.push_back(&copy);
+      options.progress = false;
+      std::vector<double> reference_losses;
+      for (int epoch = 0; epoch < 3; ++epoch)
+        reference_losses.push_back(train_epoch(reference, sgd, softmax_cross_entropy, train, rng, schedule, step, options).loss);
 
-  // Chapter 02's explicit loop, as in 02-mlp/examples/mlp.cpp: one Rng initialises, then shuffles.
-  Rng rng(42);
-  Sequential reference = make_mlp(2, {16}, 3, "relu", rng);
-  SGD sgd(reference.parameters(), 0.2f);
-  std::size_t step = 0;
-  TrainOptions options;
-  options.batch_size = 30;
-  options.progress = false;
-  std::vector<double> reference_losses;
-  for (int epoch = 0; epoch < 3; ++epoch)
-    reference_losses.push_back(train_epoch(reference, sgd, softmax_cross_entropy, train, rng, schedule, step, options).loss);
+      // The Trainer: the loader continues the initialising stream, the schedule is a callback.
+      Rng init(42);
+      Sequential model = make(init);
+      std::vector<Sequential> copies = make_replicas(replicas, make);
+      SGD sgd2(model.parameters(), 0.2f);
+      DataLoader loader(train, batches_of(30), init);
+      TrainerOptions trainer_options;
+      trainer_options.micro_batch = micro_batch;
+      for (Sequential& copy : copies) trainer_options.replicas.push_back(&copy);
+      Trainer trainer(model, sgd2, loader, trainer_options);
+      trainer.add<LearningRateSchedule>(schedule);
+      const auto logs = trainer.fit(3);
 
-  // The Trainer: the loader continues the initialising stream, the schedule is a callback.
-  Rng init(42);
-  Sequential model = make_mlp(2, {16}, 3, "relu", init);
-  SGD sgd2(model.parameters(), 0.2f);
-  DataLoader loader(train, batches_of(30), init);
-  Trainer trainer(model, sgd2, loader, TrainerOptions{});
-  trainer.add<LearningRateSchedule>(schedule);
-  const auto logs = trainer.fit(3);
+      CHECK(same_bits(model, reference));
+      REQUIRE(logs.size() == 3);
+      for (int e = 0; e < 3; ++e) CHECK(logs[std::size_t(e)].train.loss == reference_losses[std::size_t(e)]);
+      CHECK(trainer.step() == step);
+    }
+}
 
-  CHECK(same_bits(model, reference));
-  REQUIRE(logs.size() == 3);
-  for (int e = 0; e < 3; ++e) CHECK(logs[std::size_t(e)].train.loss == reference_losses[std::size_t(e)]);
-  CHECK(trainer.step() == step);
+TEST_CASE("The Trainer trains labels per position and real values, with their metrics", "[08-utilities][trainer][targets]") {
+  SECTION("a copy task labelled per position: loss per token, bits per token, accuracy") {
+    Rng rng(3);
+    const Examples data = copy_task(60, 5, 4, rng);
+    Sequential model;
+    model.emplace<Dense>(4, 8, rng, Init::Xavier);
+    model.emplace<Tanh>();
+    model.emplace<Dense>(8, 4, rng, Init::Xavier);
+    SGD sgd(model.parameters(), 0.5f);
+    DataLoader loader(data, batches_of(16), rng);
+    TrainerOptions options;
+    options.micro_batch = 5;
+    Trainer trainer(model, sgd, loader, options);
+    const auto logs = trainer.fit(30, &data);
+    REQUIRE(logs.size() == 30);
+    CHECK(logs.back().train.loss < 0.2 * logs.front().train.loss);
+    CHECK(logs.back().validation.bits_per_token == Approx(logs.back().validation.loss / std::log(2.0)));
+    CHECK(logs.back().validation.accuracy == 1.0);
+    CHECK(std::isnan(logs.back().validation.mae));
+    const Evaluation ev = trainer.evaluate(data);
+    CHECK(ev.loss == logs.back().validation.loss);
+  }
+  SECTION("a line to regress: MSE, MAE and RMSE") {
+    Rng rng(4);
+    const Examples data = line(100, rng);
+    Sequential model;
+    model.emplace<Dense>(2, 1, rng, Init::Xavier);
+    SGD sgd(model.parameters(), 0.1f);
+    DataLoader loader(data, batches_of(10), rng);
+    TrainerOptions options;
+    options.loss = mse;
+    Trainer trainer(model, sgd, loader, options);
+    const auto logs = trainer.fit(40, &data);
+    CHECK(logs.back().validation.loss < 1e-4);
+    CHECK(logs.back().validation.rmse == Approx(std::sqrt(logs.back().validation.loss)).epsilon(1e-3));
+    CHECK(logs.back().validation.mae <= logs.back().validation.rmse);
+    CHECK(std::isnan(logs.back().validation.accuracy));
+  }
+}
+
+TEST_CASE("The Trainer stops a diverged run and callbacks never see it", "[08-utilities][trainer][diverged]") {
+  Rng rng(1);
+  Sequential model = make_mlp(2, {8}, 3, "relu", rng);
+  SGD sgd(model.parameters(), 0.1f);
+  DataLoader loader(blobs(60), batches_of(10), rng);
+  TrainerOptions options;
+  std::size_t calls = 0;
+  options.loss = [&](const Tensor& logits, const Targets& targets) {
+    LossAndGrad l = softmax_cross_entropy(logits, targets);
+    if (++calls == 9) l.loss = INFINITY;  // the third batch of epoch 2
+    return l;
+  };
+  Trainer trainer(model, sgd, loader, options);
+  struct CountEpochs : Callback {
+    std::size_t ended = 0;
+    void on_epoch_end(Trainer&, const EpochLog&) override { ++ended; }
+  };
+  const CountEpochs& counter = trainer.add<CountEpochs>();
+  CHECK_THROWS_WITH(trainer.fit(5), Catch::Contains("training diverged at epoch 2, step 8: the loss is infinite"));
+  CHECK(counter.ended == 1);
+  CHECK(trainer.step() == 8);
 }
 
 TEST_CASE("fit after resume from an epoch-2 checkpoint ends with the uninterrupted run's exact weights", "[08-utilities][trainer][resume]") {
