@@ -148,9 +148,12 @@ BatchResult train_on_batch(Layer& model, Optimizer& optimizer, const Loss& loss,
       Layer& worker = *workers[t];
       for (std::size_t s = t; s < slices; s += threads) {
         const std::size_t begin = s * slice, end = std::min(begin + slice, B);
+        // A slice is a copy of its rows; the whole batch is used as it is.
         const bool whole = begin == 0 && end == B;
-        const Targets targets = whole ? batch.targets : batch.targets.slice(begin, end);
-        const Tensor output = worker.forward(whole ? batch.inputs : slice_rows(batch.inputs, begin, end));
+        const Targets sliced_targets = whole ? Targets() : batch.targets.slice(begin, end);
+        const Tensor sliced_inputs = whole ? Tensor() : slice_rows(batch.inputs, begin, end);
+        const Targets& targets = whole ? batch.targets : sliced_targets;
+        const Tensor output = worker.forward(whole ? batch.inputs : sliced_inputs);
         LossAndGrad l = loss(output, targets);  // the slice's mean loss; doutput: like output
         // L_batch = sum over slices of (n_s / n) L_slice, n counting targets (Targets::count), so each
         // slice's gradient is scaled by its share n_s / n.
@@ -187,16 +190,18 @@ namespace {
 
 std::string diverged_message(const std::string& where, std::size_t step, const BatchResult& batch,
                              double last_finite_loss) {
-  char text[512];
-  const std::string last = std::isnan(last_finite_loss) ? "none yet" : std::to_string(last_finite_loss);
-  std::snprintf(text, sizeof text,
-                "training diverged at %s, step %zu: %s is %s (batch loss %g; last finite batch loss: %s). The weights "
-                "are not updated from it and nothing is saved. Lower the learning rate (--lr), or clip the gradients "
-                "(chapter 07).",
-                where.c_str(), step, batch.non_finite.c_str(),
-                batch.non_finite == "the loss" ? (std::isnan(batch.loss) ? "nan" : "infinite") : "not finite",
-                batch.loss, last.c_str());
-  return text;
+  auto number = [](double x) {
+    if (std::isnan(x)) return std::string("nan");
+    char text[32];
+    std::snprintf(text, sizeof text, "%.6g", x);
+    return std::string(text);
+  };
+  const std::string what = batch.non_finite == "the loss" ? (std::isnan(batch.loss) ? "nan" : "infinite") : "not finite";
+  return "training diverged at " + where + ", step " + std::to_string(step) + ": " + batch.non_finite + " is " + what +
+         " (batch loss " + number(batch.loss) + "; last finite batch loss: " +
+         (std::isnan(last_finite_loss) ? "none yet" : number(last_finite_loss)) +
+         "). The weights are not updated from it and nothing is saved. Lower the learning rate (--lr), or clip the "
+         "gradients (chapter 07).";
 }
 
 }  // namespace

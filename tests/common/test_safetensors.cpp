@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -112,6 +113,21 @@ TEST_CASE("A saved file reads back with the same names, shapes, bits and metadat
   CHECK(file.metadata.at("format") == "dlfs");
   CHECK(file.metadata.at("format_version") == "1");
   CHECK(file.metadata.at("checksum_crc32").size() == 8);
+}
+
+TEST_CASE("A NaN or infinite value is never saved, and the file on disk stays as it was", "[common][safetensors]") {
+  const std::string path = test::scratch_dir("safetensors-non-finite") + "/model.safetensors";
+  Weights good;
+  save_model(path, "Net", good.named());
+  const std::string before = slurp(path);
+  for (const float bad : {NAN, INFINITY, -INFINITY}) {
+    Weights diverged(2.0f);
+    diverged.bias[1] = bad;
+    CHECK_THROWS_WITH(save_model(path, "Net", diverged.named()),
+                      Contains(path + ": not saved: tensor '0.bias' holds") && Contains("at element 1") &&
+                          Contains("did training diverge?"));
+    CHECK(slurp(path) == before);
+  }
 }
 
 TEST_CASE("The file is the safetensors layout: length prefix, padded JSON header, packed float32", "[common][safetensors]") {
