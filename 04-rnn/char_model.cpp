@@ -1,0 +1,120 @@
+#include "04-rnn/char_model.hpp"
+
+#include <algorithm>
+#include <memory>
+#include <stdexcept>
+
+#include "02-mlp/dense.hpp"
+#include "04-rnn/embedding.hpp"
+#include "04-rnn/gru.hpp"
+#include "04-rnn/lstm.hpp"
+#include "04-rnn/rnn.hpp"
+
+namespace dlfs {
+
+const std::vector<std::string> kCellNames = {"lstm", "gru", "rnn"};
+
+Sequential make_char_model(const CharModelConfig& config, std::size_t vocabulary_size, Rng& rng) {
+  if (vocabulary_size == 0 || config.embedding == 0 || config.hidden == 0 || config.layers == 0)
+    throw std::invalid_argument("make_char_model: the vocabulary, embedding, hidden and layer sizes must be positive");
+  Sequential model;
+  model.emplace<Embedding>(vocabulary_size, config.embedding, rng);
+  if (config.cell == "lstm") model.emplace<LSTM>(config.embedding, config.hidden, rng, config.layers);
+  else if (config.cell == "gru") model.emplace<GRU>(config.embedding, config.hidden, rng, config.layers);
+  else if (config.cell == "rnn") model.emplace<RNN>(config.embedding, config.hidden, rng, config.layers);
+  else throw std::invalid_argument("unknown cell '" + config.cell + "' (expected lstm, gru or rnn)");
+  // Xavier keeps the first logits small, so the first loss is close to ln V (every character
+  // equally likely) instead of starting from confident random guesses.
+  model.emplace<Dense>(config.hidden, vocabulary_size, rng, Init::Xavier);
+  return model;
+}
+
+Recurrent& recurrent_layer(Sequential& model) {
+  auto* layer = model.size() == 3 ? dynamic_cast<Recurrent*>(&model[1]) : nullptr;
+  if (!layer) throw std::invalid_argument("recurrent_layer: " + model.name() + " is not a character model");
+  return *layer;
+}
+
+Examples text_windows(std::vector<int> ids, std::size_t steps) {
+  if (steps == 0 || ids.size() < steps + 1)
+    throw std::invalid_argument("text_windows: " + std::to_string(ids.size()) +
+                                " characters do not fill one window of " + std::to_string(steps) + " + 1");
+  const std::size_t count = (ids.size() - 1) / steps;  // N windows
+  std::vector<int> labels(count * steps);               // (N, T): the character after each input
+  for (std::size_t i = 0; i < count; ++i)
+    std::copy_n(ids.begin() + std::ptrdiff_t(i * steps + 1), steps, labels.begin() + std::ptrdiff_t(i * steps));
+  auto text = std::make_shared<const std::vector<int>>(std::move(ids));
+  Examples examples;
+  examples.inputs = [text, steps](const std::vector<std::size_t>& indices) {
+    Tensor x = Tensor::uninitialized({indices.size(), steps});  // (B, T) ids as floats
+    for (std::size_t b = 0; b < indices.size(); ++b)
+      for (std::size_t t = 0; t < steps; ++t) x(b, t) = float((*text)[indices[b] * steps + t]);
+    return x;
+  };
+  examples.targets = Targets::per_position(std::move(labels), steps);
+  return examples;
+}
+
+namespace {
+
+// The metadata keys a character model file holds besides the format's own.
+constexpr const char* kModelKey = "model";  // = "charlm"
+
+std::size_t positive_integer(const std::string& path, const Metadata& metadata, const std::string& key) {
+  const auto it = metadata.find(key);
+  if (it == metadata.end())
+    throw std::runtime_error(path + ": no '" + key + "' in its metadata (not a model file written by charlm)");
+  const std::string& text = it->second;
+  const bool digits = !text.empty() && text.size() <= 9 &&
+                      std::all_of(text.begin(), text.end(), [](char d) { return d >= '0' && d <= '9'; });
+  if (!digits || std::stoul(text) == 0)
+    throw std::runtime_error(path + ": metadata '" + key + "' is '" + text + "', not a positive integer");
+  return std::stoul(text);
+}
+
+}  // namespace
+
+void save_char_model(const std::string& path, Sequential& model, const CharModelConfig& config,
+                     const Vocabulary& vocabulary, const std::u32string& start, const Metadata& extra) {
+  Metadata metadata = extra;
+  metadata[kModelKey] = "charlm";
+  metadata["cell"] = config.cell;
+  metadata["embedding"] = std::to_string(config.embedding);
+  metadata["hidden"] = std::to_string(config.hidden);
+  metadata["layers"] = std::to_string(config.layers);
+  metadata["vocabulary"] = vocabulary.to_metadata();
+  metadata["start"] = code_points_to_text(start);
+  save_model(path, model.name(), named_values(model.parameters()), metadata);
+}
+
+CharModel load_char_model(const std::string& path) {
+  // The metadata first: it says which model to build. read_safetensors checks the whole file
+  // (length, header, checksum), so a truncated or corrupted file stops here with its path.
+  const Metadata metadata = read_safetensors(path).metadata;
+  const auto model_key = metadata.find(kModelKey);
+  if (model_key == metadata.end() || model_key->second != "charlm")
+    throw std::runtime_error(path + ": not a character model written by charlm (no model=charlm in its metadata)");
+  CharModelConfig config;
+  const auto cell = metadata.find("cell");
+  config.cell = cell == metadata.end() ? "" : cell->second;
+  if (std::find(kCellNames.begin(), kCellNames.end(), config.cell) == kCellNames.end())
+    throw std::runtime_error(path + ": metadata 'cell' is '" + config.cell + "', not lstm, gru or rnn");
+  config.embedding = positive_integer(path, metadata, "embedding");
+  config.hidden = positive_integer(path, metadata, "hidden");
+  config.layers = positive_integer(path, metadata, "layers");
+  Vocabulary vocabulary;
+  std::u32string start;
+  try {
+    vocabulary = Vocabulary::from_metadata(metadata.count("vocabulary") ? metadata.at("vocabulary") : "");
+    start = code_points_from_text(metadata.count("start") ? metadata.at("start") : "");
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(path + ": its vocabulary or start text: " + e.what());
+  }
+  Rng unused(0);  // the initial values are replaced by the file's
+  Sequential model = make_char_model(config, vocabulary.size(), unused);
+  // Checks the architecture string, every name and every shape before copying anything.
+  Metadata loaded = load_model(path, model.name(), named_values(model.parameters()));
+  return {config, std::move(vocabulary), std::move(start), std::move(model), std::move(loaded)};
+}
+
+}  // namespace dlfs

@@ -1,0 +1,73 @@
+// A character-level language model: read a text one character at a time and, at every position,
+// predict the next character.
+//
+//   ids (B, T) -> Embedding(V, E) -> (B, T, E) -> LSTM / GRU / RNN (E -> H, L layers) -> (B, T, H)
+//              -> Dense(H, V) on every position (chapter 02's Dense acts on the last axis)
+//              -> logits (B, T, V)
+//
+// Training data are windows of T + 1 consecutive characters: the first T are the inputs, and the
+// target at position t is character t + 1, the one that follows (text_windows). The loss is chapter
+// 02's softmax cross-entropy per position, averaged over the B*T positions; in bits (divided by
+// ln 2) it is the number of yes/no questions the model still needs, on average, to pin down the
+// next character. A model that knows nothing gives every character 1/V: ln V nats, log2 V bits.
+//
+// Each window starts from a zero state, so the model learns to predict from at most T characters
+// of context (the README compares this with the layers' stateful mode).
+//
+// A model file (common/safetensors.hpp) holds the weights and, in its metadata, everything needed
+// to rebuild and use the model: the cell, the sizes, and the vocabulary (vocabulary.hpp).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "02-mlp/sequential.hpp"
+#include "02-mlp/train.hpp"
+#include "04-rnn/recurrent.hpp"
+#include "04-rnn/vocabulary.hpp"
+#include "common/random.hpp"
+#include "common/safetensors.hpp"
+
+namespace dlfs {
+
+struct CharModelConfig {
+  std::string cell = "lstm";   // "lstm", "gru" or "rnn"
+  std::size_t embedding = 64;  // E
+  std::size_t hidden = 256;    // H
+  std::size_t layers = 1;      // L
+};
+
+extern const std::vector<std::string> kCellNames;  // {"lstm", "gru", "rnn"}
+
+// Embedding(V, E) -> recurrent layer -> Dense(H, V). Throws std::invalid_argument on an unknown
+// cell or a zero size.
+Sequential make_char_model(const CharModelConfig& config, std::size_t vocabulary_size, Rng& rng);
+// The model's recurrent layer (layer 1), e.g. to switch its stateful mode.
+Recurrent& recurrent_layer(Sequential& model);
+
+// Windows of steps + 1 characters cut from ids with stride `steps`, as chapter 02's Examples:
+// window i covers ids[i*T .. i*T + T]; its inputs are the first T ids as floats (B, T), its
+// targets the last T (Targets::per_position). Consecutive windows share one character, so every
+// character but the first is a target exactly once. Throws std::invalid_argument when ids holds
+// fewer than steps + 1 ids.
+Examples text_windows(std::vector<int> ids, std::size_t steps);
+
+// Saves the weights, and in the metadata the config, the vocabulary, `start` (the text that
+// precedes an entry, the default prompt) and `extra`.
+void save_char_model(const std::string& path, Sequential& model, const CharModelConfig& config,
+                     const Vocabulary& vocabulary, const std::u32string& start, const Metadata& extra = {});
+
+struct CharModel {
+  CharModelConfig config;
+  Vocabulary vocabulary;
+  std::u32string start;
+  Sequential model;
+  Metadata metadata;
+};
+// Rebuilds the model a file describes and loads its weights. Throws std::runtime_error
+// "<path>: ..." when the file is unreadable, truncated or corrupt, or was not written by
+// save_char_model.
+CharModel load_char_model(const std::string& path);
+
+}  // namespace dlfs

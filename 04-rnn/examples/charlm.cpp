@@ -1,0 +1,279 @@
+// Train a character-level language model on Debian's fortunes (or any text file), then sample from it.
+//
+//   build/04-rnn/charlm                                  LSTM: Embedding(V, 64) -> LSTM(64, 256) -> Dense(256, V),
+//                                                        windows of 64, batch 32, Adam 2e-3, clip 1, 9 minutes
+//   build/04-rnn/charlm --cell gru --minutes 2           a GRU for two minutes
+//   build/04-rnn/charlm --save runs/04-rnn/lstm.safetensors
+//   build/04-rnn/charlm --load runs/04-rnn/lstm.safetensors --minutes 0 --sample 400 --temperature 0.7 --prompt "Love "
+//   build/04-rnn/charlm --text book.txt                  any UTF-8 text file instead of the fortunes
+//
+// Training is chapter 08's Trainer (chapter 02's train_on_batch on every batch) on windows of
+// T + 1 characters, each started from a zero state (truncated backpropagation through time, see the
+// README), with Adam and gradient-norm clipping from chapter 07. Every --eval-every steps it
+// measures the validation loss on a fixed sample of validation windows; at the end, on all of them.
+// Writes runs/04-rnn/charlm-<cell>/{metrics.csv, curves.svg} and ends with a `result:` line.
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "02-mlp/losses.hpp"
+#include "04-rnn/char_model.hpp"
+#include "04-rnn/sampling.hpp"
+#include "04-rnn/text.hpp"
+#include "04-rnn/utf8.hpp"
+#include "04-rnn/vocabulary.hpp"
+#include "07-optimizers/clipping.hpp"
+#include "07-optimizers/make_optimizer.hpp"
+#include "08-utilities/callbacks.hpp"
+#include "08-utilities/data_loader.hpp"
+#include "08-utilities/trainer.hpp"
+#include "common/metrics_csv.hpp"
+#include "common/plot_svg.hpp"
+#include "common/system.hpp"
+
+using namespace dlfs;
+
+namespace {
+
+// Every `every` steps: the mean training loss since the last report, the validation loss on a fixed
+// sample of windows, one printed line, one CSV row, and the curves redrawn (so a run cut short
+// still leaves them). The time spent here is counted, so the speed reported is training's alone.
+class EvaluateEvery : public Callback {
+ public:
+  EvaluateEvery(std::size_t every, const Examples& validation, std::size_t tokens_per_step, const std::string& out_dir,
+                std::string title)
+      : every_(every), validation_(validation), tokens_per_step_(tokens_per_step), out_dir_(out_dir),
+        title_(std::move(title)),
+        csv_(out_dir + "/metrics.csv", {"step", "tokens", "seconds", "train_loss", "val_loss", "val_bits_per_char"}) {}
+
+  void on_batch_end(Trainer& t, double batch_loss) override {
+    loss_sum_ += batch_loss, ++losses_;
+    if (t.step() % every_ == 0) report(t);
+  }
+
+  void report(Trainer& t) {
+    if (losses_ == 0) return;
+    Stopwatch eval_clock;
+    const Evaluation ev = t.evaluate(validation_);
+    eval_seconds_ += eval_clock.seconds();
+    const double train_loss = loss_sum_ / double(losses_);
+    loss_sum_ = 0, losses_ = 0;
+    const double seconds = clock_.seconds();
+    const double tokens = double(t.step() * tokens_per_step_);
+    std::printf("step %5zu  %5.0fs  train_loss %.4f  val_loss %.4f  val_bits_per_char %.3f  (%.0f tokens/s)\n",
+                t.step(), seconds, train_loss, ev.loss, ev.bits_per_token, tokens / training_seconds());
+    std::fflush(stdout);
+    csv_.write_row({double(t.step()), tokens, seconds, train_loss, ev.loss, ev.bits_per_token});
+    train_.y.push_back(train_loss), val_.y.push_back(ev.loss), bits_.y.push_back(ev.bits_per_token);
+    write_line_charts(out_dir_ + "/curves.svg",
+                      {{"Loss (" + title_ + ")", "cross-entropy, nats per character", {train_, val_}},
+                       {"Validation", "bits per character", {bits_}}},
+                      "evaluation (every " + std::to_string(every_) + " steps)");
+  }
+
+  // Since construction, without the evaluations.
+  double training_seconds() const { return clock_.seconds() - eval_seconds_; }
+
+ private:
+  std::size_t every_;
+  const Examples& validation_;
+  std::size_t tokens_per_step_;
+  std::string out_dir_, title_;
+  MetricsCsv csv_;
+  Stopwatch clock_;
+  double eval_seconds_ = 0.0, loss_sum_ = 0.0;
+  std::size_t losses_ = 0;
+  Series train_{"train (running)", {}}, val_{"validation sample", {}}, bits_{"validation sample", {}};
+};
+
+// Evenly spaced indices: `count` of [0, n) (all of them when count >= n).
+std::vector<std::size_t> spread(std::size_t n, std::size_t count) {
+  std::vector<std::size_t> out;
+  if (count >= n) count = n;
+  for (std::size_t k = 0; k < count; ++k) out.push_back(k * n / count);
+  return out;
+}
+
+std::string with_commas(std::size_t n) {
+  std::string digits = std::to_string(n), out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Stopwatch wall;
+  CLI::App app{"Train a character-level language model (chapter 04) and sample from it"};
+  CharModelConfig config;
+  std::string fortunes_dir = kDefaultFortunesDir, text_path, save_path, load_path, prompt_text, out_dir;
+  std::size_t steps = 64, batch = 32, sample_chars = 300, num_samples = 1, top_k = 0, eval_every = 100,
+              eval_windows = 256, epochs = 0;
+  float lr = 2e-3f, clip = 1.0f, temperature = 0.8f;
+  double minutes = 9.0;
+  int threads = 0;
+  std::uint64_t seed = 42;
+  auto* load = app.add_option("--load", load_path, "start from a model file saved by --save (its cell, sizes and vocabulary)");
+  app.add_option("--cell", config.cell, "recurrent layer: lstm, gru or rnn")->check(CLI::IsMember(kCellNames))->excludes(load);
+  app.add_option("--hidden", config.hidden, "hidden units H")->check(CLI::Range(1, 8192))->excludes(load);
+  app.add_option("--layers", config.layers, "stacked recurrent layers")->check(CLI::Range(1, 16))->excludes(load);
+  app.add_option("--embedding", config.embedding, "embedding width E")->check(CLI::Range(1, 8192))->excludes(load);
+  app.add_option("--seq", steps, "characters per training window T (backpropagation reaches T steps back)")
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--batch", batch, "windows per batch")->check(CLI::Range(1, 100000));
+  app.add_option("--lr", lr, "Adam's learning rate")->check(CLI::PositiveNumber);
+  app.add_option("--clip", clip, "clip the gradients' global norm to this (0: no clipping)")->check(CLI::NonNegativeNumber);
+  app.add_option("--minutes", minutes, "training time budget in minutes, evaluations included (0: no training)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--epochs", epochs, "stop after this many passes over the training windows (0: only the time budget)");
+  app.add_option("--eval-every", eval_every, "measure the validation loss every N steps")->check(CLI::Range(1, 1000000));
+  app.add_option("--eval-windows", eval_windows, "validation windows in that periodic sample (the final one uses all)")
+      ->check(CLI::Range(1, 100000000));
+  app.add_option("--fortunes", fortunes_dir, "directory of fortune files");
+  app.add_option("--text", text_path, "train on this UTF-8 text file instead (split by paragraphs, or lines)");
+  app.add_option("--save", save_path, "save the trained model (weights, architecture, vocabulary) to FILE");
+  app.add_option("--sample", sample_chars, "characters to sample after training (0: none)");
+  app.add_option("--samples", num_samples, "how many samples to draw")->check(CLI::Range(0, 1000));
+  app.add_option("--temperature", temperature, "sampling temperature (0: always the most likely character)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--top-k", top_k, "sample among the K most likely characters only (0: all)");
+  app.add_option("--prompt", prompt_text, "text the samples continue (default: the start of a new entry)");
+  app.add_option("--seed", seed, "random seed (initialisation, shuffling, sampling)");
+  app.add_option("--threads", threads, "threads (0: all cores); each further thread trains a copy of the model")
+      ->check(CLI::Range(0, 1024));
+  app.add_option("--out", out_dir, "where to write metrics.csv and curves.svg (default: runs/04-rnn/charlm-<cell>)");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    threads = set_threads(threads);
+    const TextCorpus corpus = text_path.empty() ? load_fortunes(fortunes_dir) : load_text_file(text_path);
+    const CleaningCounts& c = corpus.cleaning;
+    std::printf("text: %s: %zu entries for training, %zu for validation (%zu duplicates dropped)\n", corpus.source.c_str(),
+                corpus.train_entries, corpus.validation_entries, corpus.duplicates);
+    std::printf("cleaning: %zu invalid UTF-8 bytes dropped, %zu mis-encoded characters repaired, %zu overstruck "
+                "characters replaced, %zu control characters dropped\n",
+                c.invalid_bytes, c.mojibake_repairs, c.overstruck, c.control_dropped);
+
+    // The model, and with it the vocabulary: built from the training text, or the loaded file's.
+    Rng rng(seed);
+    CharModel lm;
+    if (!load_path.empty()) {
+      lm = load_char_model(load_path);
+      std::printf("loaded %s\n", load_path.c_str());
+    } else {
+      lm.config = config;
+      lm.vocabulary = Vocabulary::from_text(corpus.train);
+      lm.start = corpus.start;
+      lm.model = make_char_model(config, lm.vocabulary.size(), rng);
+    }
+    if (out_dir.empty()) out_dir = "runs/04-rnn/charlm-" + lm.config.cell;
+    Sequential& model = lm.model;
+    const Vocabulary& vocabulary = lm.vocabulary;
+    model.set_needs_input_grad(false);  // the input is ids: there is no dL/d(input) to compute
+
+    // The prompt is checked before any training, so a typo costs nothing.
+    const Utf8Text prompt_utf8 = decode_utf8(prompt_text);
+    if (prompt_utf8.invalid_bytes > 0) throw std::runtime_error("--prompt: is not valid UTF-8");
+    const std::u32string prompt = prompt_text.empty() ? lm.start : prompt_utf8.text;
+    if (prompt.empty()) throw std::runtime_error("no prompt to start the samples from: give one with --prompt");
+    std::vector<int> prompt_ids;
+    try {
+      prompt_ids = vocabulary.encode(prompt);
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(std::string("--prompt: ") + e.what());
+    }
+
+    std::size_t unknown_train = 0, unknown_val = 0;
+    std::vector<int> train_ids = vocabulary.encode_known(corpus.train, &unknown_train);
+    std::vector<int> val_ids = vocabulary.encode_known(corpus.validation, &unknown_val);
+    std::printf("training %s characters, validation %s characters, vocabulary %zu%s\n",
+                with_commas(train_ids.size()).c_str(), with_commas(val_ids.size()).c_str(), vocabulary.size(),
+                load_path.empty() ? " (from the training text)" : " (the model's)");
+    if (unknown_train + unknown_val > 0)
+      std::printf("characters not in the vocabulary, left out: %zu of the training text, %zu of the validation text\n",
+                  unknown_train, unknown_val);
+    if (val_ids.size() < steps + 1)
+      throw std::runtime_error("the validation text (" + std::to_string(val_ids.size()) +
+                               " characters) is shorter than one window of --seq " + std::to_string(steps) + " + 1");
+    const Examples train = text_windows(std::move(train_ids), steps);
+    const Examples validation = text_windows(std::move(val_ids), steps);
+    const Examples validation_sample = subset(validation, spread(validation.size(), eval_windows));
+    std::printf("model: %s, %zu parameters; windows of %zu characters: %zu for training, %zu for validation\n",
+                model.name().c_str(), parameter_count(model), steps + 1, train.size(), validation.size());
+    std::printf("first validation loss %.4f nats (ln V = %.4f: every character equally likely)\n",
+                evaluate(model, softmax_cross_entropy, validation_sample, 64).loss, std::log(double(vocabulary.size())));
+
+    // Adam, with the gradients' global norm clipped first (the README says why).
+    std::unique_ptr<Optimizer> adam = make_optimizer("adam", model.parameters(), lr);
+    ClipGradNorm clipped(*adam, model.parameters(), clip > 0 ? clip : std::numeric_limits<float>::infinity());
+    // Each further thread trains its share of every batch on a copy of the network
+    // (chapter 02's replicas): B / threads windows each, one update per batch.
+    std::vector<Sequential> replicas = make_replicas(std::size_t(threads - 1), [&](Rng& r) {
+      return make_char_model(lm.config, vocabulary.size(), r);
+    });
+    TrainerOptions options;
+    options.loss = softmax_cross_entropy;
+    options.eval_batch_size = 64;
+    options.micro_batch = threads > 1 ? (batch + std::size_t(threads) - 1) / std::size_t(threads) : 0;
+    for (Sequential& replica : replicas) {
+      replica.set_needs_input_grad(false);
+      options.replicas.push_back(&replica);
+    }
+    DataLoader loader(train, {batch, true, false, {}}, rng);
+    Trainer trainer(model, clipped, loader, options);
+
+    double train_seconds = 0.0;
+    std::size_t tokens = 0;
+    if (minutes > 0) {
+      std::printf("training for %g minutes (validation every %zu steps, on %zu windows)\n", minutes, eval_every,
+                  validation_sample.size());
+      auto& progress = trainer.add<EvaluateEvery>(eval_every, validation_sample, batch * steps, out_dir,
+                                                  lm.config.cell + ", H=" + std::to_string(lm.config.hidden));
+      trainer.add<TimeBudget>(minutes * 60.0);
+      trainer.fit(epochs > 0 ? epochs : std::numeric_limits<std::size_t>::max());
+      if (trainer.step() % eval_every != 0) progress.report(trainer);  // the last steps' line
+      train_seconds = progress.training_seconds();
+      tokens = trainer.step() * batch * steps;
+      std::printf("trained %zu steps (%.2f epochs) in %.0f s; clipping acted on %zu of them\n", trainer.step(),
+                  double(trainer.step()) / double(loader.batches()), train_seconds, clipped.clipped_steps());
+    }
+
+    const Evaluation final_eval = trainer.evaluate(validation);
+    std::printf("validation (all %zu windows): loss %.4f nats, %.3f bits per character, next-character accuracy %.3f\n",
+                validation.size(), final_eval.loss, final_eval.bits_per_token, final_eval.accuracy);
+    if (minutes > 0) std::printf("wrote %s/metrics.csv, %s/curves.svg\n", out_dir.c_str(), out_dir.c_str());
+    if (!save_path.empty()) {
+      char bits[32];
+      std::snprintf(bits, sizeof bits, "%.4f", final_eval.bits_per_token);
+      save_char_model(save_path, model, lm.config, vocabulary, lm.start,
+                      {{"val_bits_per_char", bits}, {"text", corpus.source}});
+      std::printf("saved %s\n", save_path.c_str());
+    }
+
+    SamplingOptions sampling{temperature, top_k};
+    Rng sampler(seed + 1);  // a stream of its own, apart from initialisation and shuffling
+    for (std::size_t s = 0; s < (sample_chars > 0 ? num_samples : 0); ++s) {
+      const std::vector<int> ids = generate(model, prompt_ids, sample_chars, sampling, sampler);
+      std::printf("--- sample %zu (temperature %g%s) ---\n%s%s\n", s + 1, double(temperature),
+                  top_k ? (", top-k " + std::to_string(top_k)).c_str() : "", encode_utf8(prompt).c_str(),
+                  encode_utf8(vocabulary.decode(ids)).c_str());
+    }
+    std::printf("---\n");
+
+    std::printf("result: model=charlm cell=%s val_bits_per_char=%.4f val_loss=%.4f tokens_per_second=%.0f "
+                "minutes=%.2f peak_rss_mb=%.1f threads=%d hidden=%zu layers=%zu steps=%zu\n",
+                lm.config.cell.c_str(), final_eval.bits_per_token, final_eval.loss,
+                train_seconds > 0 ? double(tokens) / train_seconds : 0.0, wall.seconds() / 60.0, peak_rss_mb(),
+                threads, lm.config.hidden, lm.config.layers, trainer.step());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "charlm: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
