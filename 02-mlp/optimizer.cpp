@@ -1,8 +1,10 @@
 #include "02-mlp/optimizer.hpp"
 
-#include "common/ops.hpp"
+#include <omp.h>
 
 namespace dlfs {
+
+bool parallel_update(std::size_t elements) { return elements >= (std::size_t(1) << 16) && !omp_in_parallel(); }
 
 Optimizer::Optimizer(std::vector<Parameter*> parameters, float learning_rate) : lr_(learning_rate) {
   for (Parameter* p : parameters)
@@ -14,7 +16,13 @@ void Optimizer::zero_grad() {
 }
 
 void SGD::step() {
-  for (Parameter* p : params_) axpy(-lr_, p->grad, p->value);  // theta -= lr * grad
+  for (Parameter* p : params_) {
+    float* theta = p->value.data();
+    const float* dtheta = p->grad.data();
+    const std::size_t n = p->value.size();
+#pragma omp parallel for simd schedule(static) if (parallel_update(n))
+    for (std::size_t i = 0; i < n; ++i) theta[i] -= lr_ * dtheta[i];  // theta -= lr * grad
+  }
 }
 
 }  // namespace dlfs

@@ -32,6 +32,7 @@ void Adagrad::step() {
     const float* dtheta = params_[k]->grad.data();
     float* s = sum_[k].data();  // (same shape as the parameter)
     const std::size_t n = params_[k]->value.size();
+#pragma omp parallel for schedule(static) if (parallel_update(n))
     for (std::size_t i = 0; i < n; ++i) {
       const float g = dtheta[i] + lambda * theta[i];
       s[i] += g * g;                                       // s_t = s_{t-1} + g_t^2

@@ -45,6 +45,7 @@ void Adam::step() {
     float* m = exp_avg_[k].data();     // (same shape as the parameter)
     float* v = exp_avg_sq_[k].data();  // (same shape as the parameter)
     const std::size_t n = params_[k]->value.size();
+#pragma omp parallel for schedule(static) if (parallel_update(n))
     for (std::size_t i = 0; i < n; ++i) {
       const float g = dtheta[i] + l2 * theta[i];
       theta[i] *= shrink;                             // AdamW: theta <- theta (1 - lr lambda)

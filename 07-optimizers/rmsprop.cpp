@@ -33,6 +33,7 @@ template <bool Centered, bool Momentum>
 void rmsprop_update(float* theta, const float* dtheta, float* v, float* a, float* b, std::size_t n, float lr,
                     const RMSpropOptions& o) {
   const float alpha = o.alpha, eps = o.eps, lambda = o.weight_decay, mu = o.momentum;
+#pragma omp parallel for schedule(static) if (parallel_update(n))
   for (std::size_t i = 0; i < n; ++i) {
     const float g = dtheta[i] + lambda * theta[i];
     v[i] = alpha * v[i] + (1.0f - alpha) * g * g;  // v_t = alpha v_{t-1} + (1 - alpha) g_t^2

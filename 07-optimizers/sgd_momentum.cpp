@@ -32,10 +32,12 @@ void SGDMomentum::step() {
     const float* dtheta = params_[k]->grad.data();  // dL/dtheta
     const std::size_t n = params_[k]->value.size();
     if (velocity_.empty()) {  // no momentum: chapter 02's SGD (plus weight decay)
+#pragma omp parallel for simd schedule(static) if (parallel_update(n))
       for (std::size_t i = 0; i < n; ++i) theta[i] -= lr * (dtheta[i] + lambda * theta[i]);
       continue;
     }
     float* b = velocity_[k].data();  // (same shape as the parameter)
+#pragma omp parallel for schedule(static) if (parallel_update(n))
     for (std::size_t i = 0; i < n; ++i) {
       const float g = dtheta[i] + lambda * theta[i];  // g_t = dL/dtheta + lambda theta
       b[i] = mu * b[i] + g;                           // b_t = mu b_{t-1} + g_t
