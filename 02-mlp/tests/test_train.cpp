@@ -18,6 +18,7 @@
 
 using namespace dlfs;
 using dlfs::test::blobs;
+using dlfs::test::copy_model;
 using dlfs::test::copy_task;
 using dlfs::test::line;
 using dlfs::test::require_close;
@@ -202,10 +203,7 @@ TEST_CASE("A copy task labelled per position trains through train_epoch, and eva
           "[02-mlp][train][targets]") {
   Rng rng(3);
   const Examples data = copy_task(60, 5, 4, rng);
-  Sequential model;
-  model.emplace<Dense>(4, 8, rng, Init::Xavier);
-  model.emplace<Tanh>();
-  model.emplace<Dense>(8, 4, rng, Init::Xavier);
+  Sequential model = copy_model(4, rng);
   SGD sgd(model.parameters(), 0.5f);
   std::size_t step = 0;
   const EpochStats first = train_epoch(model, sgd, softmax_cross_entropy, data, rng, constant_schedule(0.5f), step, quiet(16));

@@ -7,6 +7,9 @@
 #include <utility>
 #include <vector>
 
+#include "02-mlp/activations.hpp"
+#include "02-mlp/dense.hpp"
+#include "02-mlp/sequential.hpp"
 #include "02-mlp/train.hpp"
 #include "common/random.hpp"
 
@@ -25,6 +28,15 @@ inline Examples copy_task(std::size_t n, std::size_t T, std::size_t C, Rng& rng)
       labels[i * T + t] = (i % 3 == 0 && t == T - 1) ? kIgnoreIndex : int(token);
     }
   return examples_from_tensor(std::move(x), Targets::per_position(std::move(labels), T));
+}
+
+// A model for the copy task: Dense layers act on the last axis, (N, T, C) -> (N, T, C).
+inline Sequential copy_model(std::size_t C, Rng& rng) {
+  Sequential model;
+  model.emplace<Dense>(C, 8, rng, Init::Xavier);
+  model.emplace<Tanh>();
+  model.emplace<Dense>(8, C, rng, Init::Xavier);
+  return model;
 }
 
 // y = 2 x0 - x1 + 0.5: a regression a single Dense(2, 1) can fit exactly.

@@ -18,6 +18,7 @@
 
 using namespace dlfs;
 using dlfs::test::blobs;
+using dlfs::test::copy_model;
 using dlfs::test::copy_task;
 using dlfs::test::line;
 
@@ -111,10 +112,7 @@ TEST_CASE("The Trainer trains labels per position and real values, with their me
   SECTION("a copy task labelled per position: loss per token, bits per token, accuracy") {
     Rng rng(3);
     const Examples data = copy_task(60, 5, 4, rng);
-    Sequential model;
-    model.emplace<Dense>(4, 8, rng, Init::Xavier);
-    model.emplace<Tanh>();
-    model.emplace<Dense>(8, 4, rng, Init::Xavier);
+    Sequential model = copy_model(4, rng);
     SGD sgd(model.parameters(), 0.5f);
     DataLoader loader(data, batches_of(16), rng);
     TrainerOptions options;
