@@ -3,6 +3,7 @@
 //   build/04-rnn/forecast                      GRU, 32 units, 14-day windows, Adam, early stopping
 //   build/04-rnn/forecast --cell lstm          the same with an LSTM (or rnn)
 //   build/04-rnn/forecast --data FILE          another copy of seattle-weather.csv
+//   build/04-rnn/forecast --no-early-stopping  all --epochs epochs, keeping the last weights
 //
 // 1. Read the 1,461 days (2012-2015) with chapter 01's CSV reader; features per day:
 //    precipitation, temp_max, temp_min, wind, and the day of the year as a sine and a cosine.
@@ -67,6 +68,7 @@ int main(int argc, char** argv) {
   float lr = 1e-3f;
   std::uint64_t seed = 42;
   int threads = 1;
+  bool no_early_stopping = false;
   app.add_option("--data", data_path, "the weather CSV (date,precipitation,temp_max,temp_min,wind,...)");
   app.add_option("--cell", cell, "recurrent layer: gru, lstm or rnn")->check(CLI::IsMember(kForecastCells));
   app.add_option("--window", window, "days of history per forecast")->check(CLI::Range(1, 365));
@@ -77,6 +79,8 @@ int main(int argc, char** argv) {
   app.add_option("--epochs", epochs, "at most this many epochs")->check(CLI::Range(1, 100000));
   app.add_option("--patience", patience, "stop after this many epochs without a better validation loss")
       ->check(CLI::Range(1, 100000));
+  app.add_flag("--no-early-stopping", no_early_stopping,
+               "train all --epochs epochs and keep the last weights (to see what early stopping saves)");
   app.add_option("--validation-from", validation_from, "first day of the validation part (YYYY/MM/DD)");
   app.add_option("--test-from", test_from, "first day of the test part (YYYY/MM/DD); it runs to the end of the data");
   app.add_option("--seasonal-days", seasonal_days, "the seasonal baseline averages +-this many calendar days")
@@ -117,14 +121,22 @@ int main(int argc, char** argv) {
     Trainer trainer(model, *optimizer, loader, trainer_options);
     PrintEpoch& printer = trainer.add<PrintEpoch>(data.target_std);
     trainer.add<MetricsCsvCallback>(out_dir + "/metrics.csv");
-    EarlyStopping& stopping = trainer.add<EarlyStopping>(patience, Monitor::ValLoss);
-    KeepBest& best = trainer.add<KeepBest>("", Monitor::ValLoss);  // in memory, restored at the end
+    EarlyStopping* stopping = nullptr;
+    KeepBest* best = nullptr;
+    if (!no_early_stopping) {
+      stopping = &trainer.add<EarlyStopping>(patience, Monitor::ValLoss);
+      best = &trainer.add<KeepBest>("", Monitor::ValLoss);  // in memory, restored at the end
+    }
 
     Stopwatch clock;
     const std::vector<EpochLog> logs = trainer.fit(epochs, &data.validation);
     const double seconds = clock.seconds();
-    std::printf("%s after epoch %zu; restored the weights of epoch %zu (the best validation loss)\n",
-                stopping.stopped() ? "stopped early" : "ran all epochs", logs.size(), best.best_epoch());
+    const std::size_t kept_epoch = best ? best->best_epoch() : logs.size();
+    if (best)
+      std::printf("%s after epoch %zu; restored the weights of epoch %zu (the best validation loss)\n",
+                  stopping->stopped() ? "stopped early" : "ran all epochs", logs.size(), kept_epoch);
+    else
+      std::printf("no early stopping: kept the weights of the last epoch, %zu\n", kept_epoch);
 
     // The network's forecasts for the test days, back in °C.
     model.set_training(false);
@@ -161,7 +173,7 @@ int main(int argc, char** argv) {
     std::printf("result: model=forecast cell=%s test_mae=%.3f test_rmse=%.3f persistence_mae=%.3f "
                 "persistence_rmse=%.3f seasonal_mae=%.3f seasonal_rmse=%.3f epochs=%zu seconds=%.1f best_epoch=%zu "
                 "window=%zu hidden=%zu\n",
-                cell.c_str(), m.mae, m.rmse, p.mae, p.rmse, s.mae, s.rmse, logs.size(), seconds, best.best_epoch(),
+                cell.c_str(), m.mae, m.rmse, p.mae, p.rmse, s.mae, s.rmse, logs.size(), seconds, kept_epoch,
                 window, hidden);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "forecast: error: %s\n", e.what());
