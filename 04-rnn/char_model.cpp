@@ -5,6 +5,8 @@
 #include <stdexcept>
 
 #include "02-mlp/dense.hpp"
+#include "02-mlp/losses.hpp"
+#include "02-mlp/metrics.hpp"
 #include "04-rnn/embedding.hpp"
 #include "04-rnn/gru.hpp"
 #include "04-rnn/lstm.hpp"
@@ -35,6 +37,18 @@ Recurrent& recurrent_layer(Sequential& model) {
   return *layer;
 }
 
+StatefulScope::StatefulScope(Sequential& model)
+    : model_(model), layer_(recurrent_layer(model)), was_training_(model.training()), was_stateful_(layer_.stateful()) {
+  model_.set_training(false);
+  layer_.set_stateful(true);
+  layer_.reset_state();  // the run starts from a zero state
+}
+
+StatefulScope::~StatefulScope() {
+  layer_.set_stateful(was_stateful_);
+  model_.set_training(was_training_);
+}
+
 Examples text_windows(std::vector<int> ids, std::size_t steps) {
   if (steps == 0 || ids.size() < steps + 1)
     throw std::invalid_argument("text_windows: " + std::to_string(ids.size()) +
@@ -53,6 +67,30 @@ Examples text_windows(std::vector<int> ids, std::size_t steps) {
   };
   examples.targets = Targets::per_position(std::move(labels), steps);
   return examples;
+}
+
+Metrics evaluate_stateful(Sequential& model, const std::vector<int>& ids, std::size_t streams, std::size_t steps) {
+  if (streams == 0 || steps == 0 || ids.size() < streams + 1)
+    throw std::invalid_argument("evaluate_stateful: " + std::to_string(ids.size()) + " characters for " +
+                                std::to_string(streams) + " streams");
+  const std::size_t length = (ids.size() - 1) / streams;  // S: predictions per stream
+  StatefulScope stateful(model);
+  MetricSums sums;
+  for (std::size_t begin = 0; begin < length; begin += steps) {
+    const std::size_t T = std::min(steps, length - begin);  // the last chunk may be shorter
+    Tensor x = Tensor::uninitialized({streams, T});          // (B, T) ids as floats
+    std::vector<int> labels(streams * T);                    // (B, T) the next character
+    for (std::size_t b = 0; b < streams; ++b)
+      for (std::size_t t = 0; t < T; ++t) {
+        const std::size_t i = b * length + begin + t;  // stream b starts at b * S
+        x(b, t) = float(ids[i]);
+        labels[b * T + t] = ids[i + 1];
+      }
+    const Targets targets = Targets::per_position(std::move(labels), T);
+    const Tensor logits = model.forward(x);  // (B, T, V), from the state the previous chunk ended in
+    sums.add(logits, targets, softmax_cross_entropy(logits, targets).loss);
+  }
+  return sums.metrics();
 }
 
 namespace {

@@ -46,12 +46,34 @@ Sequential make_char_model(const CharModelConfig& config, std::size_t vocabulary
 // The model's recurrent layer (layer 1), e.g. to switch its stateful mode.
 Recurrent& recurrent_layer(Sequential& model);
 
+// For its lifetime, puts a character model in evaluation mode and its recurrent layer in stateful
+// mode (from a zero state); puts both back as they were when it ends, even on an exception.
+class StatefulScope {
+ public:
+  explicit StatefulScope(Sequential& model);
+  ~StatefulScope();
+  StatefulScope(const StatefulScope&) = delete;
+  StatefulScope& operator=(const StatefulScope&) = delete;
+
+ private:
+  Sequential& model_;
+  Recurrent& layer_;
+  bool was_training_, was_stateful_;
+};
+
 // Windows of steps + 1 characters cut from ids with stride `steps`, as chapter 02's Examples:
 // window i covers ids[i*T .. i*T + T]; its inputs are the first T ids as floats (B, T), its
 // targets the last T (Targets::per_position). Consecutive windows share one character, so every
 // character but the first is a target exactly once. Throws std::invalid_argument when ids holds
 // fewer than steps + 1 ids.
 Examples text_windows(std::vector<int> ids, std::size_t steps);
+
+// The model's metrics on ids read the way a stateful layer reads a long text (truncated BPTT's
+// forward pass): the text is cut into `streams` equal parallel streams (row b of the batch reads
+// stream b), which go through the model `steps` characters at a time with the state carried from
+// chunk to chunk. Every prediction then sees all of its stream before it, not only the window it
+// falls in, as evaluate() on text_windows does. Needs at least streams + 1 ids.
+Metrics evaluate_stateful(Sequential& model, const std::vector<int>& ids, std::size_t streams, std::size_t steps);
 
 // Saves the weights, and in the metadata the config, the vocabulary, `start` (the text that
 // precedes an entry, the default prompt) and `extra`.

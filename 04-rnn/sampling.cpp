@@ -41,31 +41,6 @@ std::size_t sample_logits(const float* logits, std::size_t count, const Sampling
   return best;  // u landed on the rounding error at the very end
 }
 
-namespace {
-
-// Stateful mode for the generation, and back afterwards, even when something throws.
-class StatefulScope {
- public:
-  explicit StatefulScope(Sequential& model) : model_(model), layer_(recurrent_layer(model)) {
-    was_training_ = model.training();
-    model_.set_training(false);
-    layer_.set_stateful(true);  // (this also resets the state: generation starts from zeros)
-  }
-  ~StatefulScope() {
-    layer_.set_stateful(false);
-    model_.set_training(was_training_);
-  }
-  StatefulScope(const StatefulScope&) = delete;
-  StatefulScope& operator=(const StatefulScope&) = delete;
-
- private:
-  Sequential& model_;
-  Recurrent& layer_;
-  bool was_training_ = true;
-};
-
-}  // namespace
-
 std::vector<int> generate(Sequential& model, const std::vector<int>& prompt, std::size_t count,
                           const SamplingOptions& options, Rng& rng) {
   if (prompt.empty()) throw std::invalid_argument("generate: the prompt must hold at least one character");

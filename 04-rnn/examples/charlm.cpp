@@ -14,6 +14,7 @@
 // Writes runs/04-rnn/charlm-<cell>/{metrics.csv, curves.svg} and ends with a `result:` line.
 #include <CLI/CLI.hpp>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <limits>
 #include <string>
@@ -106,6 +107,20 @@ std::string with_commas(std::size_t n) {
   return out;
 }
 
+// CLI11's number checks print their range as a 300-digit number; these say it in words.
+CLI::Validator at_least(double low, bool strictly) {
+  return CLI::Validator(
+      [low, strictly](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double value = std::strtod(text.c_str(), &end);
+        if (end == text.c_str() || *end != '\0' || !std::isfinite(value)) return "'" + text + "' is not a number";
+        if (strictly ? value > low : value >= low) return "";
+        return "must be " + std::string(strictly ? "greater than " : "at least ") + std::to_string(int(low)) +
+               ", not " + text;
+      },
+      strictly ? "> 0" : ">= 0");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -127,10 +142,10 @@ int main(int argc, char** argv) {
   app.add_option("--seq", steps, "characters per training window T (backpropagation reaches T steps back)")
       ->check(CLI::Range(1, 100000));
   app.add_option("--batch", batch, "windows per batch")->check(CLI::Range(1, 100000));
-  app.add_option("--lr", lr, "Adam's learning rate")->check(CLI::PositiveNumber);
-  app.add_option("--clip", clip, "clip the gradients' global norm to this (0: no clipping)")->check(CLI::NonNegativeNumber);
+  app.add_option("--lr", lr, "Adam's learning rate")->check(at_least(0, true));
+  app.add_option("--clip", clip, "clip the gradients' global norm to this (0: no clipping)")->check(at_least(0, false));
   app.add_option("--minutes", minutes, "training time budget in minutes, evaluations included (0: no training)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(0, false));
   app.add_option("--epochs", epochs, "stop after this many passes over the training windows (0: only the time budget)");
   app.add_option("--eval-every", eval_every, "measure the validation loss every N steps")->check(CLI::Range(1, 1000000));
   app.add_option("--eval-windows", eval_windows, "validation windows in that periodic sample (the final one uses all)")
@@ -141,14 +156,20 @@ int main(int argc, char** argv) {
   app.add_option("--sample", sample_chars, "characters to sample after training (0: none)");
   app.add_option("--samples", num_samples, "how many samples to draw")->check(CLI::Range(0, 1000));
   app.add_option("--temperature", temperature, "sampling temperature (0: always the most likely character)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(0, false));
   app.add_option("--top-k", top_k, "sample among the K most likely characters only (0: all)");
   app.add_option("--prompt", prompt_text, "text the samples continue (default: the start of a new entry)");
   app.add_option("--seed", seed, "random seed (initialisation, shuffling, sampling)");
   app.add_option("--threads", threads, "threads (0: all cores); each further thread trains a copy of the model")
       ->check(CLI::Range(0, 1024));
   app.add_option("--out", out_dir, "where to write metrics.csv and curves.svg (default: runs/04-rnn/charlm-<cell>)");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    std::fprintf(stderr, "charlm: error: %s (see --help)\n", e.what());
+    return 1;
+  }
 
   try {
     threads = set_threads(threads);
@@ -202,7 +223,7 @@ int main(int argc, char** argv) {
       throw std::runtime_error("the validation text (" + std::to_string(val_ids.size()) +
                                " characters) is shorter than one window of --seq " + std::to_string(steps) + " + 1");
     const Examples train = text_windows(std::move(train_ids), steps);
-    const Examples validation = text_windows(std::move(val_ids), steps);
+    const Examples validation = text_windows(val_ids, steps);
     const Examples validation_sample = subset(validation, spread(validation.size(), eval_windows));
     std::printf("model: %s, %zu parameters; windows of %zu characters: %zu for training, %zu for validation\n",
                 model.name().c_str(), parameter_count(model), steps + 1, train.size(), validation.size());
@@ -247,6 +268,12 @@ int main(int argc, char** argv) {
     const Evaluation final_eval = trainer.evaluate(validation);
     std::printf("validation (all %zu windows): loss %.4f nats, %.3f bits per character, next-character accuracy %.3f\n",
                 validation.size(), final_eval.loss, final_eval.bits_per_token, final_eval.accuracy);
+    // The same text read the way stateful mode reads it: 64 streams, the state carried from one
+    // window to the next, so a prediction sees its whole stream before it (the README compares).
+    const std::size_t streams = std::min<std::size_t>(64, (val_ids.size() - 1) / steps);
+    const Metrics carried = evaluate_stateful(model, val_ids, streams, steps);
+    std::printf("validation read as %zu streams, the state carried across windows: loss %.4f nats, %.3f bits per "
+                "character\n", streams, carried.loss, carried.bits_per_token);
     if (minutes > 0) std::printf("wrote %s/metrics.csv, %s/curves.svg\n", out_dir.c_str(), out_dir.c_str());
     if (!save_path.empty()) {
       char bits[32];
@@ -267,10 +294,10 @@ int main(int argc, char** argv) {
     std::printf("---\n");
 
     std::printf("result: model=charlm cell=%s val_bits_per_char=%.4f val_loss=%.4f tokens_per_second=%.0f "
-                "minutes=%.2f peak_rss_mb=%.1f threads=%d hidden=%zu layers=%zu steps=%zu\n",
+                "minutes=%.2f peak_rss_mb=%.1f threads=%d hidden=%zu layers=%zu steps=%zu val_bits_per_char_stateful=%.4f\n",
                 lm.config.cell.c_str(), final_eval.bits_per_token, final_eval.loss,
                 train_seconds > 0 ? double(tokens) / train_seconds : 0.0, wall.seconds() / 60.0, peak_rss_mb(),
-                threads, lm.config.hidden, lm.config.layers, trainer.step());
+                threads, lm.config.hidden, lm.config.layers, trainer.step(), carried.bits_per_token);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "charlm: error: %s\n", e.what());
     return 1;

@@ -146,6 +146,30 @@ TEST_CASE("Generating step by step in stateful mode equals running the whole tex
   }
 }
 
+TEST_CASE("Stateful evaluation in chunks equals reading each stream whole from a zero state", "[04-rnn][charlm][stateful]") {
+  for (const std::string& cell : kCellNames) {
+    INFO(cell);
+    Rng rng(14);
+    const std::size_t V = 7;
+    Sequential model = make_char_model(small_config(cell), V, rng);
+    const std::vector<int> ids = random_ids(22, V, rng);  // 2 streams of 10 predictions, 1 id left over
+    const Metrics chunked = evaluate_stateful(model, ids, 2, 4);  // chunks of 4, 4 and 2 steps
+    CHECK_FALSE(recurrent_layer(model).stateful());
+    // The reference: each stream in one forward pass, (1, 10), no state carried from anywhere.
+    double loss = 0.0;
+    for (std::size_t b = 0; b < 2; ++b) {
+      const Examples whole = text_windows({ids.begin() + std::ptrdiff_t(b * 10), ids.begin() + std::ptrdiff_t(b * 10 + 11)}, 10);
+      const Tensor logits = model.forward(whole.inputs({0}));
+      loss += softmax_cross_entropy(logits, whole.targets.rows({0})).loss / 2;
+    }
+    CHECK(chunked.loss == Approx(loss).epsilon(1e-5));
+    CHECK(chunked.bits_per_token == Approx(loss / std::log(2.0)).epsilon(1e-5));
+    // Windows from a zero state see less context, so they give another number.
+    CHECK(evaluate_stateful(model, ids, 2, 10).loss == Approx(loss).epsilon(1e-5));
+    CHECK(std::abs(evaluate_stateful(model, ids, 5, 2).loss - loss) > 1e-4);
+  }
+}
+
 TEST_CASE("A saved character model loads back with its architecture, vocabulary and outputs", "[04-rnn][charlm][files]") {
   const std::string dir = test::scratch_dir("04-rnn-charlm-files");
   const Vocabulary vocabulary = Vocabulary::from_text(U"\n %abcdefg\u00E9");
