@@ -1,0 +1,131 @@
+#include "05-regularization/batch_norm.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+
+namespace dlfs {
+
+BatchNorm::BatchNorm(const char* kind, std::size_t input_ndim, std::size_t features, float momentum, float eps)
+    : kind_(kind),
+      input_ndim_(input_ndim),
+      features_(features),
+      momentum_(momentum),
+      eps_(eps),
+      weight_("weight", Tensor({features}, 1.0f)),
+      bias_("bias", Tensor({features})),
+      running_mean_("running_mean", Tensor({features})),
+      running_var_("running_var", Tensor({features}, 1.0f)) {
+  if (features == 0) throw std::invalid_argument(std::string(kind) + ": needs at least one feature");
+  if (!(momentum >= 0.0f && momentum <= 1.0f))
+    throw std::invalid_argument(std::string(kind) + ": momentum must be in [0, 1]");
+  if (!(eps > 0.0f)) throw std::invalid_argument(std::string(kind) + ": eps must be positive");
+  running_mean_.trainable = false;
+  running_var_.trainable = false;
+}
+
+std::string BatchNorm::name() const {
+  std::string s = std::string(kind_) + "(" + std::to_string(features_);
+  char text[64];
+  if (eps_ != kDefaultEps) std::snprintf(text, sizeof text, ", eps=%g", double(eps_)), s += text;
+  if (momentum_ != kDefaultMomentum) std::snprintf(text, sizeof text, ", momentum=%g", double(momentum_)), s += text;
+  return s + ")";
+}
+
+Tensor BatchNorm::forward(const Tensor& input) {
+  if (input.ndim() != input_ndim_ || input.dim(1) != features_)
+    throw std::invalid_argument(name() + ": input of shape " + shape_to_string(input.shape()) + ", expected (B, " +
+                                std::to_string(features_) + (input_ndim_ == 2 ? ")" : ", H, W)"));
+  const std::size_t B = input.dim(0), C = features_, S = input.size() / (B * C);  // S: H*W, or 1
+  const std::size_t m = B * S;  // values per channel
+  batch_statistics_ = training_;
+  mean_ = Tensor({C});  // (C)
+  rstd_ = Tensor({C});  // (C)
+  if (training_) {
+    if (m < 2)
+      throw std::invalid_argument(name() + ": training needs more than one value per channel (input " +
+                                  shape_to_string(input.shape()) + "): a batch of one has no variance");
+    for (std::size_t c = 0; c < C; ++c) {
+      // Two passes, in double: the mean first, then the squared deviations from it.
+      double sum = 0.0;
+      for (std::size_t b = 0; b < B; ++b) {
+        const float* x = input.data() + (b * C + c) * S;
+        for (std::size_t s = 0; s < S; ++s) sum += x[s];
+      }
+      const double mu = sum / double(m);
+      double squares = 0.0;
+      for (std::size_t b = 0; b < B; ++b) {
+        const float* x = input.data() + (b * C + c) * S;
+        for (std::size_t s = 0; s < S; ++s) squares += (x[s] - mu) * (x[s] - mu);
+      }
+      const double var = squares / double(m);  // biased: normalizes this batch
+      mean_[c] = float(mu);
+      rstd_[c] = float(1.0 / std::sqrt(var + double(eps_)));
+      // running <- (1 - momentum) running + momentum batch, with the unbiased variance m / (m - 1) var
+      running_mean_.value[c] = float((1.0 - momentum_) * running_mean_.value[c] + momentum_ * mu);
+      running_var_.value[c] =
+          float((1.0 - momentum_) * running_var_.value[c] + momentum_ * var * double(m) / double(m - 1));
+    }
+  } else {
+    for (std::size_t c = 0; c < C; ++c) {
+      mean_[c] = running_mean_.value[c];
+      rstd_[c] = float(1.0 / std::sqrt(double(running_var_.value[c]) + double(eps_)));
+    }
+  }
+
+  // xhat = (x - mu) rstd;  y = gamma xhat + beta
+  xhat_ = Tensor::uninitialized(input.shape());     // (B, C, ...)
+  Tensor y = Tensor::uninitialized(input.shape());  // (B, C, ...)
+  for (std::size_t b = 0; b < B; ++b)
+    for (std::size_t c = 0; c < C; ++c) {
+      const std::size_t at = (b * C + c) * S;
+      const float mu = mean_[c], rstd = rstd_[c], gamma = weight_.value[c], beta = bias_.value[c];
+      for (std::size_t s = 0; s < S; ++s) {
+        const float xhat = (input[at + s] - mu) * rstd;
+        xhat_[at + s] = xhat;
+        y[at + s] = gamma * xhat + beta;
+      }
+    }
+  return y;
+}
+
+Tensor BatchNorm::backward(const Tensor& doutput) {
+  require_same_shape(doutput, xhat_, (name() + "::backward").c_str());
+  const std::size_t B = xhat_.dim(0), C = features_, S = xhat_.size() / (B * C);
+  const std::size_t m = B * S;
+  Tensor sum_dy({C});       // (C): sum dy over the channel's m values
+  Tensor sum_dy_xhat({C});  // (C): sum dy xhat
+  for (std::size_t c = 0; c < C; ++c) {
+    double dy_total = 0.0, dy_xhat_total = 0.0;
+    for (std::size_t b = 0; b < B; ++b) {
+      const std::size_t at = (b * C + c) * S;
+      for (std::size_t s = 0; s < S; ++s) {
+        dy_total += doutput[at + s];
+        dy_xhat_total += double(doutput[at + s]) * xhat_[at + s];
+      }
+    }
+    sum_dy[c] = float(dy_total);
+    sum_dy_xhat[c] = float(dy_xhat_total);
+    bias_.grad[c] += sum_dy[c];         // dbeta  += sum dy
+    weight_.grad[c] += sum_dy_xhat[c];  // dgamma += sum dy xhat
+  }
+  if (!needs_input_grad_) return Tensor();
+
+  Tensor dx = Tensor::uninitialized(xhat_.shape());  // (B, C, ...)
+  for (std::size_t b = 0; b < B; ++b)
+    for (std::size_t c = 0; c < C; ++c) {
+      const std::size_t at = (b * C + c) * S;
+      const float gamma_rstd = weight_.value[c] * rstd_[c];
+      if (batch_statistics_) {
+        // dx = gamma rstd / m (m dy - sum dy - xhat sum(dy xhat))
+        const float scale = gamma_rstd / float(m), mf = float(m), sdy = sum_dy[c], sdyx = sum_dy_xhat[c];
+        for (std::size_t s = 0; s < S; ++s) dx[at + s] = scale * (mf * doutput[at + s] - sdy - xhat_[at + s] * sdyx);
+      } else {
+        // dx = gamma rstd dy: the running statistics do not depend on x
+        for (std::size_t s = 0; s < S; ++s) dx[at + s] = gamma_rstd * doutput[at + s];
+      }
+    }
+  return dx;
+}
+
+}  // namespace dlfs
