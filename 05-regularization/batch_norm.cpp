@@ -27,8 +27,14 @@ BatchNorm::BatchNorm(const char* kind, std::size_t input_ndim, std::size_t featu
 std::string BatchNorm::name() const {
   std::string s = std::string(kind_) + "(" + std::to_string(features_);
   char text[64];
-  if (eps_ != kDefaultEps) std::snprintf(text, sizeof text, ", eps=%g", double(eps_)), s += text;
-  if (momentum_ != kDefaultMomentum) std::snprintf(text, sizeof text, ", momentum=%g", double(momentum_)), s += text;
+  if (eps_ != kDefaultEps) {
+    std::snprintf(text, sizeof text, ", eps=%g", double(eps_));
+    s += text;
+  }
+  if (momentum_ != kDefaultMomentum) {
+    std::snprintf(text, sizeof text, ", momentum=%g", double(momentum_));
+    s += text;
+  }
   return s + ")";
 }
 
@@ -44,7 +50,7 @@ Tensor BatchNorm::forward(const Tensor& input) {
   if (training_) {
     if (m < 2)
       throw std::invalid_argument(name() + ": training needs more than one value per channel (input " +
-                                  shape_to_string(input.shape()) + "): a batch of one has no variance");
+                                  shape_to_string(input.shape()) + "): a single value has no variance");
     for (std::size_t c = 0; c < C; ++c) {
       // Two passes, in double: the mean first, then the squared deviations from it.
       double sum = 0.0;
