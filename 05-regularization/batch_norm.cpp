@@ -4,7 +4,38 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "03-cnn/parallel.hpp"
+
 namespace dlfs {
+
+namespace {
+
+// The channel sums, one (b, c) plane of S contiguous values at a time: within a plane in float, in
+// SIMD lanes (omp simd: 16 partial sums of S/16 values each), and the B planes added up in double.
+// (One double accumulator for all m values would be exact too, but a serial chain of double adds
+// runs about 8x slower than the vectorized float sums for a 28x28 plane.)
+float plane_sum(const float* x, std::size_t n) {
+  float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+  for (std::size_t i = 0; i < n; ++i) sum += x[i];
+  return sum;
+}
+
+float plane_squared_deviations(const float* x, std::size_t n, float mu) {
+  float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+  for (std::size_t i = 0; i < n; ++i) sum += (x[i] - mu) * (x[i] - mu);
+  return sum;
+}
+
+float plane_dot(const float* a, const float* b, std::size_t n) {
+  float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+  for (std::size_t i = 0; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+}  // namespace
 
 BatchNorm::BatchNorm(const char* kind, std::size_t input_ndim, std::size_t features, float momentum, float eps)
     : kind_(kind),
@@ -51,19 +82,17 @@ Tensor BatchNorm::forward(const Tensor& input) {
     if (m < 2)
       throw std::invalid_argument(name() + ": training needs more than one value per channel (input " +
                                   shape_to_string(input.shape()) + "): a single value has no variance");
-    for (std::size_t c = 0; c < C; ++c) {
-      // Two passes, in double: the mean first, then the squared deviations from it.
+    // Channels are independent: each is summed by one thread, in one order, so the result does not
+    // depend on the number of threads (03-cnn/parallel.hpp).
+    parallel_for(C, m, [&](std::size_t c) {
+      // Two passes: the mean first, then the squared deviations from it (stable where
+      // E[x^2] - E[x]^2 would cancel catastrophically for a large mean).
       double sum = 0.0;
-      for (std::size_t b = 0; b < B; ++b) {
-        const float* x = input.data() + (b * C + c) * S;
-        for (std::size_t s = 0; s < S; ++s) sum += x[s];
-      }
+      for (std::size_t b = 0; b < B; ++b) sum += plane_sum(input.data() + (b * C + c) * S, S);
       const double mu = sum / double(m);
       double squares = 0.0;
-      for (std::size_t b = 0; b < B; ++b) {
-        const float* x = input.data() + (b * C + c) * S;
-        for (std::size_t s = 0; s < S; ++s) squares += (x[s] - mu) * (x[s] - mu);
-      }
+      for (std::size_t b = 0; b < B; ++b)
+        squares += plane_squared_deviations(input.data() + (b * C + c) * S, S, float(mu));
       const double var = squares / double(m);  // biased: normalizes this batch
       mean_[c] = float(mu);
       rstd_[c] = float(1.0 / std::sqrt(var + double(eps_)));
@@ -71,7 +100,7 @@ Tensor BatchNorm::forward(const Tensor& input) {
       running_mean_.value[c] = float((1.0 - momentum_) * running_mean_.value[c] + momentum_ * mu);
       running_var_.value[c] =
           float((1.0 - momentum_) * running_var_.value[c] + momentum_ * var * double(m) / double(m - 1));
-    }
+    });
   } else {
     for (std::size_t c = 0; c < C; ++c) {
       mean_[c] = running_mean_.value[c];
@@ -82,16 +111,17 @@ Tensor BatchNorm::forward(const Tensor& input) {
   // xhat = (x - mu) rstd;  y = gamma xhat + beta
   xhat_ = Tensor::uninitialized(input.shape());     // (B, C, ...)
   Tensor y = Tensor::uninitialized(input.shape());  // (B, C, ...)
-  for (std::size_t b = 0; b < B; ++b)
-    for (std::size_t c = 0; c < C; ++c) {
+  parallel_for(C, m, [&](std::size_t c) {
+    const float mu = mean_[c], rstd = rstd_[c], gamma = weight_.value[c], beta = bias_.value[c];
+    for (std::size_t b = 0; b < B; ++b) {
       const std::size_t at = (b * C + c) * S;
-      const float mu = mean_[c], rstd = rstd_[c], gamma = weight_.value[c], beta = bias_.value[c];
       for (std::size_t s = 0; s < S; ++s) {
         const float xhat = (input[at + s] - mu) * rstd;
         xhat_[at + s] = xhat;
         y[at + s] = gamma * xhat + beta;
       }
     }
+  });
   return y;
 }
 
@@ -101,36 +131,35 @@ Tensor BatchNorm::backward(const Tensor& doutput) {
   const std::size_t m = B * S;
   Tensor sum_dy({C});       // (C): sum dy over the channel's m values
   Tensor sum_dy_xhat({C});  // (C): sum dy xhat
-  for (std::size_t c = 0; c < C; ++c) {
+  parallel_for(C, m, [&](std::size_t c) {
     double dy_total = 0.0, dy_xhat_total = 0.0;
     for (std::size_t b = 0; b < B; ++b) {
       const std::size_t at = (b * C + c) * S;
-      for (std::size_t s = 0; s < S; ++s) {
-        dy_total += doutput[at + s];
-        dy_xhat_total += double(doutput[at + s]) * xhat_[at + s];
-      }
+      dy_total += plane_sum(doutput.data() + at, S);
+      dy_xhat_total += plane_dot(doutput.data() + at, xhat_.data() + at, S);
     }
     sum_dy[c] = float(dy_total);
     sum_dy_xhat[c] = float(dy_xhat_total);
     bias_.grad[c] += sum_dy[c];         // dbeta  += sum dy
     weight_.grad[c] += sum_dy_xhat[c];  // dgamma += sum dy xhat
-  }
+  });
   if (!needs_input_grad_) return Tensor();
 
   Tensor dx = Tensor::uninitialized(xhat_.shape());  // (B, C, ...)
-  for (std::size_t b = 0; b < B; ++b)
-    for (std::size_t c = 0; c < C; ++c) {
+  parallel_for(C, m, [&](std::size_t c) {
+    const float gamma_rstd = weight_.value[c] * rstd_[c];
+    const float scale = gamma_rstd / float(m), mf = float(m), sdy = sum_dy[c], sdyx = sum_dy_xhat[c];
+    for (std::size_t b = 0; b < B; ++b) {
       const std::size_t at = (b * C + c) * S;
-      const float gamma_rstd = weight_.value[c] * rstd_[c];
       if (batch_statistics_) {
         // dx = gamma rstd / m (m dy - sum dy - xhat sum(dy xhat))
-        const float scale = gamma_rstd / float(m), mf = float(m), sdy = sum_dy[c], sdyx = sum_dy_xhat[c];
         for (std::size_t s = 0; s < S; ++s) dx[at + s] = scale * (mf * doutput[at + s] - sdy - xhat_[at + s] * sdyx);
       } else {
         // dx = gamma rstd dy: the running statistics do not depend on x
         for (std::size_t s = 0; s < S; ++s) dx[at + s] = gamma_rstd * doutput[at + s];
       }
     }
+  });
   return dx;
 }
 

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <omp.h>
 
 #include "02-mlp/optimizer.hpp"
 #include "05-regularization/batch_norm.hpp"
@@ -260,4 +261,21 @@ TEST_CASE("BatchNorm refuses a batch of one value per channel in training, and w
   BatchNorm2d bn2(3);
   CHECK_NOTHROW(bn2.forward(Tensor({1, 3, 2, 2})));  // one image, four pixels: m = 4
   CHECK_THROWS_WITH(bn2.forward(Tensor({2, 3, 4})), Catch::Contains("expected (B, 3, H, W)"));
+}
+
+TEST_CASE("BatchNorm2d computes the same bits on one thread as on two", "[05-regularization][batchnorm]") {
+  // Large enough for parallel_for to split the channels among threads (03-cnn/parallel.hpp).
+  Rng rng(8);
+  const Tensor x = random_tensor({4, 4, 128, 128}, rng, 2.0f), dy = random_tensor({4, 4, 128, 128}, rng);
+  auto run = [&](int threads) {
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(threads);
+    BatchNorm2d bn(4);
+    std::vector<Tensor> out{bn.forward(x), bn.backward(dy), bn.weight().grad, bn.bias().grad, bn.running_mean().value,
+                            bn.running_var().value};
+    omp_set_num_threads(saved);
+    return out;
+  };
+  const std::vector<Tensor> one = run(1), two = run(2);
+  for (std::size_t i = 0; i < one.size(); ++i) require_close(two[i], one[i], 0.0, 0.0);
 }
