@@ -6,8 +6,8 @@
 //   build/05-regularization/train --model bn-cnn --save m.safetensors       then --load m.safetensors
 //
 // Defaults (the README has the runs behind them): batch 128, SGD with momentum 0.9 (PyTorch's
-// torch.optim.SGD), learning rate 0.1 with cosine decay to 0 over the run, L2 weight decay 5e-4, no
-// dropout, no augmentation; epochs 15 for bn-cnn and vgg, 6 for resnet and plain (the deeper networks
+// torch.optim.SGD), learning rate 0.1 with cosine decay to 0 over the run, L2 weight decay 5e-4 (AdamW:
+// lr 0.001, decoupled weight decay 0.01), no dropout, no augmentation; epochs 15 for bn-cnn and vgg, 6 for resnet and plain (the deeper networks
 // cost several times more per epoch). Without batch norm (--no-batch-norm) the default rate is 0.02.
 // Every training batch has exactly --batch images (the DataLoader's drop_last): a batch of one image
 // would give batch norm's statistics nothing to work with.
@@ -174,7 +174,7 @@ int main(int argc, char** argv) {
   std::string model_name = "bn-cnn", optimizer_name = "momentum", schedule_name = "cosine", data_flag, out_dir,
               save_path, load_path;
   ModelOptions model_options;
-  float lr = -1.0f, weight_decay = 5e-4f;
+  float lr = -1.0f, weight_decay = -1.0f;  // -1: the default for the optimizer, below
   std::size_t batch = 128, limit = 0, epochs = kNotGiven, padding = 2;
   double minutes = 0.0;
   int threads = 0;
@@ -205,9 +205,9 @@ int main(int argc, char** argv) {
   app.add_option("--schedule", schedule_name, "learning-rate schedule: cosine (decay to 0 over the run) or constant")
       ->check(CLI::IsMember({"cosine", "constant"}));
   app.add_option("--weight-decay", weight_decay,
-                 "weight decay lambda: L2 for momentum and nesterov, decoupled for adamw (default 5e-4)")
+                 "weight decay lambda: L2 for momentum and nesterov (default 5e-4), decoupled for adamw (default 0.01)")
       ->check(in_range(0, true, 1, false));
-  app.add_flag("--augment", augment, "random crops (zero-padded by --padding pixels) and horizontal flips");
+  app.add_flag("--augment", augment, "random crops (the image padded with --padding black pixels) and horizontal flips");
   app.add_option("--padding", padding, "--augment: pixels of padding on each side before the random crop (default 2)")
       ->check(CLI::Range(0, 14));
   app.add_option("--batch", batch, "mini-batch size (at least 2: batch norm needs two examples)")
@@ -255,6 +255,7 @@ int main(int argc, char** argv) {
     const bool with_bn = setup.options.batch_norm || setup.model == "resnet" || setup.model == "plain";
     if (epochs == kNotGiven) epochs = !load_path.empty() ? 0 : (setup.model == "resnet" || setup.model == "plain") ? 6 : 15;
     if (lr < 0) lr = optimizer_name == "adamw" ? 1e-3f : with_bn ? 0.1f : 0.02f;
+    if (weight_decay < 0) weight_decay = optimizer_name == "adamw" ? 0.01f : 5e-4f;  // AdamW's: PyTorch's default
     if (out_dir.empty()) out_dir = "runs/05-regularization/" + setup.model;
 
     const Examples train = examples_from_images(data.train, setup.pixel_mean, setup.pixel_std);
@@ -272,7 +273,7 @@ int main(int argc, char** argv) {
       std::printf("loaded %s\n", load_path.c_str());
     }
     model.set_needs_input_grad(false);  // the input is data: skip dL/dx of the first convolution
-    std::printf("model: %s, %zu layers, %zu parameters%s\n", setup.model.c_str(), model.size(), parameter_count(model),
+    std::printf("model: %s, %zu parameters%s\n", setup.model.c_str(), parameter_count(model),
                 with_bn ? "" : " (without batch norm)");
 
     std::unique_ptr<Optimizer> optimizer = make_train_optimizer(optimizer_name, model.parameters(), lr, weight_decay);
