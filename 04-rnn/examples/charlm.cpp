@@ -247,8 +247,12 @@ int main(int argc, char** argv) {
     const Examples validation_sample = subset(validation, spread(validation.size(), eval_windows));
     std::printf("model: %s, %zu parameters; windows of %zu characters: %zu for training, %zu for validation\n",
                 model.name().c_str(), parameter_count(model), steps + 1, train.size(), validation.size());
-    std::printf("first validation loss %.4f nats (ln V = %.4f: every character equally likely)\n",
-                evaluate(model, softmax_cross_entropy, validation_sample, 64).loss, std::log(double(vocabulary.size())));
+    const double before = evaluate(model, softmax_cross_entropy, validation_sample, 64).loss;
+    if (load_path.empty())
+      std::printf("before training: validation loss %.4f nats (ln V = %.4f: every character equally likely)\n", before,
+                  std::log(double(vocabulary.size())));
+    else
+      std::printf("the loaded model: validation loss %.4f nats on the sample\n", before);
 
     // Adam, with the gradients' global norm clipped first (the README says why).
     std::unique_ptr<Optimizer> adam = make_optimizer("adam", model.parameters(), lr);
