@@ -286,13 +286,12 @@ int main(int argc, char** argv) {
       if (trainer.step() % eval_every != 0) progress.report(trainer);  // the last steps' line
       train_seconds = progress.training_seconds();
       tokens = trainer.step() * batch * steps;
-      const std::string clipping = clip > 0 ? "clipped to " + std::to_string(clip).substr(0, 4) + " on " +
-                                                  std::to_string(clipped.clipped_steps()) + " steps"
-                                            : "no clipping";
+      char clipping[96] = "no clipping";
+      if (clip > 0) std::snprintf(clipping, sizeof clipping, "clipped to %.2f on %zu steps", double(clip), clipped.clipped_steps());
       std::printf("trained %zu steps (%.2f epochs) in %.0f s; gradient norm before clipping: mean %.3f, largest "
                   "%.3f; %s\n",
                   trainer.step(), double(trainer.step()) / double(loader.batches()), train_seconds, norms.mean(),
-                  norms.largest(), clipping.c_str());
+                  norms.largest(), clipping);
     }
 
     const Evaluation final_eval = trainer.evaluate(validation);
