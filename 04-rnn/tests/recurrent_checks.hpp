@@ -11,6 +11,7 @@
 #include "common/ops.hpp"
 #include "common/safetensors.hpp"
 #include "tests/support/gradcheck.hpp"
+#include "tests/support/fixtures.hpp"
 #include "tests/support/require_close.hpp"
 
 namespace dlfs::test {
@@ -53,19 +54,6 @@ inline std::vector<Tensor> gradients_of(Layer& layer) {
 }
 
 // ---- PyTorch fixtures ---------------------------------------------------------------------------
-
-// The committed fixture `file` (DLFS_FIXTURES is set by 04-rnn/meson.build), read with common's reader.
-inline SafetensorsFile read_fixture(const std::string& file) {
-  const char* dir = std::getenv("DLFS_FIXTURES");
-  if (!dir || !*dir) FAIL("DLFS_FIXTURES is not set: run the tests with meson test, which sets it");
-  return read_safetensors(std::string(dir) + "/" + file);
-}
-
-inline const Tensor& fixture_tensor(const SafetensorsFile& file, const std::string& name) {
-  const auto it = file.tensors.find(name);
-  if (it == file.tensors.end()) FAIL("the fixture has no tensor \"" << name << "\"");
-  return it->second;
-}
 
 // Loads PyTorch's weights into the layer by name (every parameter of the file, and only those, must
 // match by name and shape: a saved model maps one to one), runs the fixture's input and initial state

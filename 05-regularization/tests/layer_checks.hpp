@@ -9,23 +9,12 @@
 #include "02-mlp/layer.hpp"
 #include "common/safetensors.hpp"
 #include "tests/support/gradcheck.hpp"
+#include "tests/support/fixtures.hpp"
 #include "tests/support/require_close.hpp"
 
 namespace dlfs::test {
 
 // ---- PyTorch fixtures (written by make_fixtures.py; meson test sets DLFS_FIXTURES) ---------------
-
-inline SafetensorsFile read_fixture(const std::string& file) {
-  const char* dir = std::getenv("DLFS_FIXTURES");
-  if (!dir || !*dir) FAIL("DLFS_FIXTURES is not set: run the tests with meson test, which sets it");
-  return read_safetensors(std::string(dir) + "/" + file);
-}
-
-inline const Tensor& fixture_tensor(const SafetensorsFile& file, const std::string& name) {
-  const auto it = file.tensors.find(name);
-  if (it == file.tensors.end()) FAIL("the fixture has no tensor \"" << name << "\"");
-  return it->second;
-}
 
 // Copies PyTorch's state_dict values into the layer by name: every parameter of the layer, trainable
 // or not, must be in the file under the same name with the same shape (a saved model maps one to one).

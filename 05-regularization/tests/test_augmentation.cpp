@@ -1,4 +1,4 @@
-#include <Eigen/Dense>
+#include "tests/support/eigen.hpp"
 #include <array>
 #include <catch2/catch.hpp>
 #include <cmath>
