@@ -11,7 +11,7 @@
 
 namespace dlfs {
 
-// LeNet-5 (LeCun et al. 1998) as in the PyTorch reference of the issue:
+// LeNet-5 (LeCun et al. 1998) in its common modern form, the network bench/lenet_torch.py builds in PyTorch:
 //   Conv2d(1, 6, 5x5, padding 2) ReLU MaxPool2d(2)    (B, 6, 14, 14)  the padding makes 28x28 act like the paper's 32x32
 //   Conv2d(6, 16, 5x5)           ReLU MaxPool2d(2)    (B, 16, 5, 5)
 //   Flatten Dense(400, 120) ReLU Dense(120, 84) ReLU Dense(84, 10)
