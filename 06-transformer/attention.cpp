@@ -10,6 +10,17 @@
 
 namespace dlfs {
 
+namespace {
+
+// Whether to share the (batch row, head) pairs among threads: only when each of two threads gets
+// at least 2^20 multiply-adds, the size from which common/gemm.hpp starts a second thread too.
+// Waking a thread costs microseconds, and on a busy machine it may wait for a core far longer.
+bool worth_threads(std::size_t pairs, std::size_t multiply_adds_per_pair) {
+  return pairs > 1 && pairs * multiply_adds_per_pair >= (std::size_t(2) << 20);
+}
+
+}  // namespace
+
 void masked_softmax_row(const float* scores, float* probs, std::size_t n) {
   const float m = n ? *std::max_element(scores, scores + n) : 0.0f;
   if (m == -std::numeric_limits<float>::infinity()) {  // every entry masked: nothing to look at
@@ -61,7 +72,8 @@ Tensor ScaledDotProductAttention::forward(const Tensor& qkv) {
   Tensor out = Tensor::uninitialized({B, T, D});  // (B, T, D): the heads side by side
 
   const std::ptrdiff_t pairs = std::ptrdiff_t(B * H);
-#pragma omp parallel for schedule(static) if (pairs > 1)
+  const bool threads = worth_threads(B * H, T * T * d);
+#pragma omp parallel for schedule(static) if (threads)
   for (std::ptrdiff_t pair = 0; pair < pairs; ++pair) {
     const std::size_t b = std::size_t(pair) / H, h = std::size_t(pair) % H;
     const float* q = qkv_.data() + b * T * ld + h * d;  // Q_h (T, d), rows ld apart
@@ -80,7 +92,7 @@ Tensor ScaledDotProductAttention::forward(const Tensor& qkv) {
   if (drop) dropped_ = dropout_.forward(probs_);
   const Tensor& weights = drop ? dropped_ : probs_;  // (B, H, T, T)
 
-#pragma omp parallel for schedule(static) if (pairs > 1)
+#pragma omp parallel for schedule(static) if (threads)
   for (std::ptrdiff_t pair = 0; pair < pairs; ++pair) {
     const std::size_t b = std::size_t(pair) / H, h = std::size_t(pair) % H;
     const float* v = qkv_.data() + b * T * ld + 2 * D + h * d;  // V_h (T, d)
@@ -107,7 +119,8 @@ Tensor ScaledDotProductAttention::backward(const Tensor& doutput) {
   Tensor dweights = Tensor::uninitialized({B, H, T, T});  // (B, H, T, T)
 
   const std::ptrdiff_t pairs = std::ptrdiff_t(B * H);
-#pragma omp parallel for schedule(static) if (pairs > 1)
+  const bool threads = worth_threads(B * H, T * T * d);
+#pragma omp parallel for schedule(static) if (threads)
   for (std::ptrdiff_t pair = 0; pair < pairs; ++pair) {
     const std::size_t b = std::size_t(pair) / H, h = std::size_t(pair) % H;
     const float* dout = doutput.data() + b * T * D + h * d;  // dO_h (T, d), rows D apart
@@ -122,7 +135,7 @@ Tensor ScaledDotProductAttention::backward(const Tensor& doutput) {
   // Through the dropout mask: dP = M ⊙ d(M ⊙ P).
   Tensor dprobs = drop ? dropout_.backward(dweights) : std::move(dweights);  // (B, H, T, T)
 
-#pragma omp parallel for schedule(static) if (pairs > 1)
+#pragma omp parallel for schedule(static) if (threads)
   for (std::ptrdiff_t pair = 0; pair < pairs; ++pair) {
     const std::size_t b = std::size_t(pair) / H, h = std::size_t(pair) % H;
     const float* q = qkv_.data() + b * T * ld + h * d;
@@ -178,7 +191,8 @@ Tensor ScaledDotProductAttention::forward_cached(const Tensor& qkv) {
   Tensor out = Tensor::uninitialized({B, T, D});  // (B, T_new, D)
 
   const std::ptrdiff_t pairs = std::ptrdiff_t(B * H);
-#pragma omp parallel for schedule(static) if (pairs > 1)
+  const bool threads = worth_threads(B * H, T * L * d);
+#pragma omp parallel for schedule(static) if (threads)
   for (std::ptrdiff_t pair = 0; pair < pairs; ++pair) {
     const std::size_t b = std::size_t(pair) / H, h = std::size_t(pair) % H;
     const float* q = qkv.data() + b * T * ld + h * d;         // the new queries (T_new, d), rows ld apart

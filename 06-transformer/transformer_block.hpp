@@ -60,6 +60,8 @@ class TransformerBlock : public Layer {
   LayerNorm& norm2() { return norm2_; }
   Dense& linear1() { return linear1_; }
   Dense& linear2() { return linear2_; }
+  Dropout& dropout1() { return dropout1_; }  // on the attention branch
+  Dropout& dropout2() { return dropout2_; }  // on the MLP branch
   float dropout() const { return dropout1_.p(); }
 
  private:
