@@ -198,13 +198,12 @@ void write_leaderboard_svg(const std::string& path, const std::vector<Trial>& tr
     s.name = t.stage + " (" + std::to_string(t.epochs) + " ep)";
     s.y.push_back(t.val_accuracy);
   }
-  Panel sorted{"Validation accuracy by stage, best first", "validation accuracy", {}};
+  Panel sorted{"Validation accuracy by stage, best first", "validation accuracy", {}, "rank in its stage"};
   for (auto& [key, s] : stages) {
     std::sort(s.y.begin(), s.y.end(), std::greater<>());
     sorted.series.push_back(s);
   }
-  write_line_charts(path, {{"Validation accuracy per trial", "validation accuracy", {each, best}}, sorted},
-                    "trial (left), rank in its stage (right)");
+  write_line_charts(path, {{"Validation accuracy per trial", "validation accuracy", {each, best}, "trial"}, sorted});
 }
 
 }  // namespace dlfs
