@@ -156,7 +156,6 @@ int main(int argc, char** argv) {
     }
     double train_seconds = 0.0;
     for (std::size_t epoch = first_epoch; epoch <= epochs; ++epoch) {
-      const float lr_now = sgd.learning_rate();
       TrainOptions options;
       options.batch_size = batch;
       for (Sequential& replica : replicas) options.replicas.push_back(&replica);
@@ -168,7 +167,10 @@ int main(int argc, char** argv) {
                   epoch, stats.loss, stats.accuracy, ev.loss, ev.accuracy, stats.seconds);
       if (grad_stats) std::printf("  weight-gradient RMS, first layer to last: %s\n", gradient_rms(model).c_str());
       std::fflush(stdout);
-      csv.write_row({double(epoch), lr_now, stats.loss, stats.accuracy, ev.loss, ev.accuracy, stats.seconds});
+      // The rate of the epoch's last update, as chapter 08's MetricsCsvCallback logs it. (The rate
+      // before the epoch would be the initial one on the first epoch of a resumed run: its
+      // optimizer has not stepped yet.)
+      csv.write_row({double(epoch), sgd.learning_rate(), stats.loss, stats.accuracy, ev.loss, ev.accuracy, stats.seconds});
       train_loss.y.push_back(stats.loss), test_loss.y.push_back(ev.loss);
       train_acc.y.push_back(stats.accuracy), test_acc.y.push_back(ev.accuracy);
       if (!checkpoint_path.empty())  // written atomically: a crash leaves the previous epoch's
