@@ -1,0 +1,434 @@
+// Train a character-level GPT on Debian's fortunes (or any text file), then sample from it.
+//
+//   build/06-transformer/gpt                               4 blocks, width 128, 4 heads, context 64, batch 32,
+//                                                          AdamW 1e-3 with warm-up and cosine, clip 1, 14 minutes
+//   build/06-transformer/gpt --minutes 2                   a shorter run
+//   build/06-transformer/gpt --save runs/06-transformer/gpt.safetensors
+//   build/06-transformer/gpt --load runs/06-transformer/gpt.safetensors --minutes 0 --sample 400 --prompt "Love "
+//   build/06-transformer/gpt --text book.txt               any UTF-8 text file instead of the fortunes
+//
+// The same data, split, windows and loss as chapter 04's charlm (its text pipeline and
+// text_windows), so the two models' bits per character compare directly. Training is chapter 08's
+// Trainer with AdamW, the global gradient norm clipped, and chapter 07's warm-up and cosine
+// schedule stretched over the time budget. Every --eval-every steps it measures the validation
+// loss on a fixed sample of validation windows; at the end, on all of them. Then it draws an
+// attention map of every head for one sentence, and samples with the key-value cache.
+// Writes runs/06-transformer/gpt/{metrics.csv, curves.svg, attention.svg} and ends with a `result:` line.
+#include <CLI/CLI.hpp>
+#include <malloc.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "02-mlp/losses.hpp"
+#include "04-rnn/char_model.hpp"
+#include "04-rnn/text.hpp"
+#include "04-rnn/utf8.hpp"
+#include "04-rnn/vocabulary.hpp"
+#include "06-transformer/attention_map.hpp"
+#include "06-transformer/generation.hpp"
+#include "06-transformer/gpt.hpp"
+#include "07-optimizers/adam.hpp"
+#include "07-optimizers/clipping.hpp"
+#include "07-optimizers/schedules.hpp"
+#include "08-utilities/callbacks.hpp"
+#include "08-utilities/data_loader.hpp"
+#include "08-utilities/trainer.hpp"
+#include "common/metrics_csv.hpp"
+#include "common/plot_svg.hpp"
+#include "common/system.hpp"
+
+using namespace dlfs;
+
+namespace {
+
+// Chapter 07's warm-up and cosine schedule for a run whose length is a time budget, not a number
+// of steps: W steps of linear warm-up, then a cosine from lr to 0 over the steps the budget will
+// hold, projected before every step from the speed so far (steps done x budget / time spent). So
+// the rate reaches 0 when the time is up, on a fast machine or a slow one. A step limit
+// (--epochs) that comes first caps the projection. The result depends on the machine's speed
+// anyway, through the number of steps the budget holds.
+class WarmupCosineOverBudget : public Callback {
+ public:
+  WarmupCosineOverBudget(float lr, std::size_t warmup, double seconds, std::size_t max_steps)
+      : lr_(lr), warmup_(warmup), seconds_(seconds), max_steps_(max_steps) {}
+
+  void on_batch_begin(Trainer& t) override {
+    const std::size_t step = t.step();
+    std::size_t total = max_steps_;
+    const double elapsed = clock_.seconds();
+    if (step > 0 && elapsed > 0) {
+      const double projected = std::max(double(step + 1), double(step) * seconds_ / elapsed);
+      if (projected < double(total)) total = std::size_t(projected);
+    }
+    // A budget too short for the whole warm-up warms up over its first tenth instead.
+    const std::size_t warmup = std::min(warmup_, total / 10);
+    t.optimizer().set_learning_rate(warmup_cosine_schedule(lr_, warmup, total)(step));
+  }
+
+ private:
+  float lr_;
+  std::size_t warmup_;
+  double seconds_;
+  std::size_t max_steps_;
+  Stopwatch clock_;
+};
+
+// Every `every` steps: the mean training loss since the last report, the validation loss on a fixed
+// sample of windows, one printed line, one CSV row, and the curves redrawn (so a run cut short
+// still leaves them); the gradient norm before clipping is watched on every step. The time spent
+// evaluating is counted apart, so the speed reported is training's alone.
+class Progress : public Callback {
+ public:
+  Progress(std::size_t every, const Examples& validation, std::size_t tokens_per_step, const ClipGradNorm& clip,
+           const std::string& out_dir)
+      : every_(every), validation_(validation), tokens_per_step_(tokens_per_step), clip_(clip), out_dir_(out_dir),
+        csv_(out_dir + "/metrics.csv",
+             {"step", "tokens", "seconds", "learning_rate", "train_loss", "val_loss", "val_bits_per_char"}) {}
+
+  void on_batch_end(Trainer& t, double batch_loss) override {
+    loss_sum_ += batch_loss, ++losses_;
+    largest_norm_ = std::max(largest_norm_, clip_.last_norm());
+    norm_sum_ += clip_.last_norm();
+    if (t.step() % every_ == 0) report(t);
+  }
+
+  void report(Trainer& t) {
+    if (losses_ == 0) return;
+    Stopwatch eval_clock;
+    const Evaluation ev = t.evaluate(validation_);
+    eval_seconds_ += eval_clock.seconds();
+    const double train_loss = loss_sum_ / double(losses_);
+    loss_sum_ = 0, losses_ = 0;
+    const double seconds = clock_.seconds(), tokens = double(t.step() * tokens_per_step_);
+    const double lr = t.optimizer().learning_rate();
+    std::printf("step %5zu  %5.0fs  lr %.2e  train_loss %.4f  val_loss %.4f  val_bits_per_char %.3f  (%.0f tokens/s)\n",
+                t.step(), seconds, lr, train_loss, ev.loss, ev.bits_per_token, tokens / training_seconds());
+    std::fflush(stdout);
+    csv_.write_row({double(t.step()), tokens, seconds, lr, train_loss, ev.loss, ev.bits_per_token});
+    train_.y.push_back(train_loss), val_.y.push_back(ev.loss), bits_.y.push_back(ev.bits_per_token);
+    write_line_charts(out_dir_ + "/curves.svg",
+                      {{"Loss (GPT)", "cross-entropy, nats per character", {train_, val_}},
+                       {"Validation", "bits per character", {bits_}}},
+                      "evaluation (every " + std::to_string(every_) + " steps)");
+  }
+
+  double training_seconds() const { return clock_.seconds() - eval_seconds_; }  // since construction
+  double largest_norm() const { return largest_norm_; }
+  double mean_norm(std::size_t steps) const { return steps ? norm_sum_ / double(steps) : 0.0; }
+
+ private:
+  std::size_t every_;
+  const Examples& validation_;
+  std::size_t tokens_per_step_;
+  const ClipGradNorm& clip_;
+  std::string out_dir_;
+  MetricsCsv csv_;
+  Stopwatch clock_;
+  double eval_seconds_ = 0.0, loss_sum_ = 0.0, largest_norm_ = 0.0, norm_sum_ = 0.0;
+  std::size_t losses_ = 0;
+  Series train_{"train (running)", {}}, val_{"validation sample", {}}, bits_{"validation sample", {}};
+};
+
+// Evenly spaced indices: `count` of [0, n) (all of them when count >= n).
+std::vector<std::size_t> spread(std::size_t n, std::size_t count) {
+  std::vector<std::size_t> out;
+  if (count >= n) count = n;
+  for (std::size_t k = 0; k < count; ++k) out.push_back(k * n / count);
+  return out;
+}
+
+std::string with_commas(std::size_t n) {
+  std::string digits = std::to_string(n), out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+// Ids of the user's text (a prompt, the attention sentence): an unknown character is an error that
+// names the flag, the character and its position.
+std::vector<int> encode_flag(const Vocabulary& vocabulary, const std::string& flag, const std::u32string& text) {
+  try {
+    return vocabulary.encode(text);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(flag + ": " + e.what());
+  }
+}
+
+std::u32string decode_flag(const std::string& flag, const std::string& text) {
+  const Utf8Text decoded = decode_utf8(text);
+  if (decoded.invalid_bytes > 0) throw std::runtime_error(flag + ": is not valid UTF-8");
+  return decoded.text;
+}
+
+// CLI11's number checks print their range as a 300-digit number; these say it in words.
+CLI::Validator at_least(double low, bool strictly) {
+  return CLI::Validator(
+      [low, strictly](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double value = std::strtod(text.c_str(), &end);
+        if (end == text.c_str() || *end != '\0' || !std::isfinite(value)) return "'" + text + "' is not a number";
+        if (strictly ? value > low : value >= low) return "";
+        return "must be " + std::string(strictly ? "greater than " : "at least ") + std::to_string(int(low)) +
+               ", not " + text;
+      },
+      strictly ? "> 0" : ">= 0");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Stopwatch wall;
+  // Every training step allocates about 100 MB of activations and gradients and frees them again.
+  // By default glibc hands blocks that large straight back to the kernel (mmap and munmap, or a
+  // trim of the heap's top), so every step faults every page of them in anew: on this machine that
+  // made a Dense layer's forward pass three times slower (README). Keeping freed memory in the
+  // process instead costs nothing but the peak it already reached.
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  CLI::App app{"Train a character-level GPT (chapter 06) and sample from it"};
+  GPTConfig config;
+  bool untied = false, recompute = false;
+  std::string fortunes_dir = kDefaultFortunesDir, text_path, save_path, load_path, prompt_text, out_dir,
+              attention_text;
+  std::size_t batch = 32, sample_chars = 300, num_samples = 1, top_k = 0, eval_every = 100, eval_windows = 256,
+              epochs = 0, warmup = 100;
+  float lr = 1e-3f, clip = 1.0f, temperature = 0.8f, weight_decay = 0.01f;
+  double minutes = 14.0;
+  int threads = 1;
+  std::uint64_t seed = 42;
+  auto* load = app.add_option("--load", load_path, "start from a model file saved by --save (its sizes and vocabulary)");
+  app.add_option("--layers", config.layers, "Transformer blocks N")->check(CLI::Range(1, 64))->excludes(load);
+  app.add_option("--width", config.width, "model width D")->check(CLI::Range(1, 8192))->excludes(load);
+  app.add_option("--heads", config.heads, "attention heads H (D must be a multiple of H)")
+      ->check(CLI::Range(1, 256))->excludes(load);
+  app.add_option("--context", config.context, "characters per window T: the longest text the model sees at once")
+      ->check(CLI::Range(1, 100000))->excludes(load);
+  app.add_option("--dropout", config.dropout, "dropout on embeddings, attention weights and residual branches")
+      ->check(CLI::Range(0.0, 0.99))->excludes(load);
+  app.add_option("--positions", config.positions, "positional encoding: learned or sinusoidal")
+      ->check(CLI::IsMember(kPositionKinds))->excludes(load);
+  app.add_flag("--untied", untied, "give the head its own weights instead of reusing the token embedding's")
+      ->excludes(load);
+  app.add_option("--batch", batch, "windows per batch")->check(CLI::Range(1, 100000));
+  app.add_option("--lr", lr, "AdamW's peak learning rate")->check(at_least(0, true));
+  app.add_option("--warmup", warmup, "steps of linear warm-up before the cosine decay");
+  app.add_option("--weight-decay", weight_decay, "AdamW's decoupled weight decay")->check(at_least(0, false));
+  app.add_option("--clip", clip, "clip the gradients' global norm to this (0: no clipping)")->check(at_least(0, false));
+  app.add_option("--minutes", minutes, "training time budget in minutes, evaluations included (0: no training)")
+      ->check(at_least(0, false));
+  app.add_option("--epochs", epochs, "stop after this many passes over the training windows (0: only the time budget)");
+  app.add_option("--eval-every", eval_every, "measure the validation loss every N steps")->check(CLI::Range(1, 1000000));
+  app.add_option("--eval-windows", eval_windows, "validation windows in that periodic sample (the final one uses all)")
+      ->check(CLI::Range(1, 100000000));
+  app.add_option("--fortunes", fortunes_dir, "directory of fortune files");
+  app.add_option("--text", text_path, "train on this UTF-8 text file instead (split by paragraphs, or lines)");
+  app.add_option("--save", save_path, "save the trained model (weights, architecture, vocabulary) to FILE");
+  app.add_option("--sample", sample_chars, "characters to sample after training (0: none)");
+  app.add_option("--samples", num_samples, "how many samples to draw")->check(CLI::Range(0, 1000));
+  app.add_option("--temperature", temperature, "sampling temperature (0: always the most likely character)")
+      ->check(at_least(0, false));
+  app.add_option("--top-k", top_k, "sample among the K most likely characters only (0: all)");
+  app.add_option("--prompt", prompt_text, "text the samples continue (default: the start of a new entry)");
+  app.add_flag("--no-cache", recompute, "sample by recomputing the whole window for every character (to compare)");
+  app.add_option("--attention-text", attention_text,
+                 "the text whose attention maps are drawn (default: a fortune-like quote, or the start of the validation text)");
+  app.add_option("--seed", seed, "random seed (initialisation, shuffling, sampling)");
+  app.add_option("--threads", threads, "threads (0: all cores); each further thread trains a copy of the model on its share of every batch")
+      ->check(CLI::Range(0, 1024));
+  app.add_option("--out", out_dir, "where to write metrics.csv, curves.svg and attention.svg (default: runs/06-transformer/gpt)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    std::fprintf(stderr, "gpt: error: %s (see --help)\n", e.what());
+    return 1;
+  }
+  config.tied = !untied;
+  if (out_dir.empty()) out_dir = "runs/06-transformer/gpt";
+
+  try {
+    threads = set_threads(threads);
+    const TextCorpus corpus = text_path.empty() ? load_fortunes(fortunes_dir) : load_text_file(text_path);
+    const CleaningCounts& c = corpus.cleaning;
+    std::printf("text: %s: %zu entries for training, %zu for validation (%zu duplicates dropped)\n", corpus.source.c_str(),
+                corpus.train_entries, corpus.validation_entries, corpus.duplicates);
+    std::printf("cleaning: %zu invalid UTF-8 bytes dropped, %zu mis-encoded characters repaired, %zu overstruck "
+                "characters replaced, %zu control characters dropped\n",
+                c.invalid_bytes, c.mojibake_repairs, c.overstruck, c.control_dropped);
+
+    // The model, and with it the vocabulary: built from the training text, or the loaded file's.
+    Rng rng(seed);
+    std::unique_ptr<GPT> gpt;
+    Vocabulary vocabulary;
+    std::u32string start;
+    if (!load_path.empty()) {
+      GPTFile file = load_gpt(load_path);
+      gpt = std::move(file.model);
+      vocabulary = std::move(file.vocabulary);
+      start = std::move(file.start);
+      std::printf("loaded %s\n", load_path.c_str());
+    } else {
+      vocabulary = Vocabulary::from_text(corpus.train);
+      start = corpus.start;
+      config.vocabulary = vocabulary.size();
+      gpt = std::make_unique<GPT>(config, rng);
+    }
+    GPT& model = *gpt;
+    const std::size_t T = model.config().context;
+
+    // The prompt and the attention text are checked before any training, so a typo costs nothing.
+    const std::u32string prompt = prompt_text.empty() ? start : decode_flag("--prompt", prompt_text);
+    if (prompt.empty()) throw std::runtime_error("no prompt to start the samples from: give one with --prompt");
+    const std::vector<int> prompt_ids = encode_flag(vocabulary, "--prompt", prompt);
+    if (prompt_ids.size() > T)
+      throw std::runtime_error("--prompt: " + std::to_string(prompt_ids.size()) +
+                               " characters are more than the model's context of " + std::to_string(T));
+    std::vector<int> attention_ids;
+    if (!attention_text.empty()) {
+      attention_ids = encode_flag(vocabulary, "--attention-text", decode_flag("--attention-text", attention_text));
+    } else {
+      // A quote laid out as the fortunes are, when the vocabulary has its characters; else the
+      // validation text's first characters.
+      const std::u32string quote = U"%\nA fool and his money are soon parted.\n\t\t-- Thomas Tusser\n";
+      if (std::all_of(quote.begin(), quote.end(), [&](char32_t ch) { return vocabulary.id(ch) >= 0; }))
+        attention_ids = vocabulary.encode(quote);
+      else
+        attention_ids = vocabulary.encode_known(corpus.validation.substr(0, T));
+    }
+    if (attention_ids.empty()) throw std::runtime_error("--attention-text: is empty");
+    if (attention_ids.size() > T) attention_ids.resize(T);  // the first T characters
+
+    std::size_t unknown_train = 0, unknown_val = 0;
+    std::vector<int> train_ids = vocabulary.encode_known(corpus.train, &unknown_train);
+    std::vector<int> val_ids = vocabulary.encode_known(corpus.validation, &unknown_val);
+    std::printf("training %s characters, validation %s characters, vocabulary %zu%s\n",
+                with_commas(train_ids.size()).c_str(), with_commas(val_ids.size()).c_str(), vocabulary.size(),
+                load_path.empty() ? " (from the training text)" : " (the model's)");
+    if (unknown_train + unknown_val > 0)
+      std::printf("characters not in the vocabulary, left out: %zu of the training text, %zu of the validation text\n",
+                  unknown_train, unknown_val);
+    if (train_ids.size() < T + 1 || val_ids.size() < T + 1)
+      throw std::runtime_error("the training text (" + std::to_string(train_ids.size()) + " characters) or the " +
+                               "validation text (" + std::to_string(val_ids.size()) +
+                               ") is shorter than one window of --context " + std::to_string(T) + " + 1");
+    const Examples train = text_windows(std::move(train_ids), T);
+    const Examples validation = text_windows(val_ids, T);
+    const Examples validation_sample = subset(validation, spread(validation.size(), eval_windows));
+    std::printf("model: %s, %zu parameters; windows of %zu characters: %zu for training, %zu for validation\n",
+                model.name().c_str(), parameter_count(model), T + 1, train.size(), validation.size());
+    const double before = evaluate(model, softmax_cross_entropy, validation_sample, 64).loss;
+    if (load_path.empty())
+      std::printf("before training: validation loss %.4f nats (ln V = %.4f: every character equally likely)\n", before,
+                  std::log(double(vocabulary.size())));
+    else
+      std::printf("the loaded model: validation loss %.4f nats on the sample\n", before);
+
+    // AdamW with the gradients' global norm clipped first.
+    AdamWOptions adamw_options;
+    adamw_options.weight_decay = weight_decay;
+    AdamW adamw(model.parameters(), lr, adamw_options);
+    ClipGradNorm clipped(adamw, model.parameters(), clip > 0 ? clip : std::numeric_limits<float>::infinity());
+    // Each further thread trains its share of every batch on a copy of the network
+    // (chapter 02's replicas): B / threads windows each, one update per batch.
+    std::vector<std::unique_ptr<GPT>> replicas;
+    TrainerOptions options;
+    options.loss = softmax_cross_entropy;
+    options.eval_batch_size = 64;
+    options.micro_batch = threads > 1 ? (batch + std::size_t(threads) - 1) / std::size_t(threads) : 0;
+    for (int r = 1; r < threads; ++r) {
+      Rng unused(0);  // the replicas compute with the model's values
+      replicas.push_back(std::make_unique<GPT>(model.config(), unused));
+      options.replicas.push_back(replicas.back().get());
+    }
+    DataLoader loader(train, {batch, true, false, {}}, rng);
+    Trainer trainer(model, clipped, loader, options);
+
+    double train_seconds = 0.0;
+    std::size_t tokens = 0;
+    if (minutes > 0) {
+      std::printf("training for %g minutes (validation every %zu steps, on %zu windows)\n", minutes, eval_every,
+                  validation_sample.size());
+      const std::size_t max_steps = epochs > 0 ? epochs * loader.batches() : std::numeric_limits<std::size_t>::max();
+      trainer.add<WarmupCosineOverBudget>(lr, warmup, minutes * 60.0, max_steps);
+      auto& progress = trainer.add<Progress>(eval_every, validation_sample, batch * T, clipped, out_dir);
+      trainer.add<TimeBudget>(minutes * 60.0);
+      trainer.fit(epochs > 0 ? epochs : std::numeric_limits<std::size_t>::max());
+      if (trainer.step() % eval_every != 0) progress.report(trainer);  // the last steps' line
+      train_seconds = progress.training_seconds();
+      tokens = trainer.step() * batch * T;
+      char clipping[96] = "no clipping";
+      if (clip > 0) std::snprintf(clipping, sizeof clipping, "clipped to %.2f on %zu steps", double(clip), clipped.clipped_steps());
+      std::printf("trained %zu steps (%.2f epochs) in %.0f s; gradient norm before clipping: mean %.3f, largest "
+                  "%.3f; %s\n",
+                  trainer.step(), double(trainer.step()) / double(loader.batches()), train_seconds,
+                  progress.mean_norm(trainer.step()), progress.largest_norm(), clipping);
+    }
+
+    const Evaluation final_eval = trainer.evaluate(validation);
+    std::printf("validation (all %zu windows): loss %.4f nats, %.3f bits per character, next-character accuracy %.3f\n",
+                validation.size(), final_eval.loss, final_eval.bits_per_token, final_eval.accuracy);
+    if (minutes > 0) std::printf("wrote %s/metrics.csv, %s/curves.svg\n", out_dir.c_str(), out_dir.c_str());
+    if (!save_path.empty()) {
+      char bits[32];
+      std::snprintf(bits, sizeof bits, "%.4f", final_eval.bits_per_token);
+      save_gpt(save_path, model, vocabulary, start, {{"val_bits_per_char", bits}, {"text", corpus.source}});
+      std::printf("saved %s\n", save_path.c_str());
+    }
+
+    // Where every head looks, for one sentence.
+    {
+      model.set_training(false);
+      Tensor ids = Tensor::uninitialized({1, attention_ids.size()});  // (1, T)
+      for (std::size_t t = 0; t < attention_ids.size(); ++t) ids[t] = float(attention_ids[t]);
+      model.forward(ids);
+      std::vector<Tensor> weights;  // per layer (1, H, T, T)
+      for (std::size_t l = 0; l < model.config().layers; ++l)
+        weights.push_back(model.block(l).self_attn().attention().attention_weights());
+      std::vector<std::string> labels;
+      for (int id : attention_ids) labels.push_back(printable_character(vocabulary.character(id)));
+      write_attention_maps(out_dir + "/attention.svg", "Attention weights of every head (rows: queries, columns: keys)",
+                           weights, labels);
+      std::printf("wrote %s/attention.svg (%zu layers x %zu heads, %zu characters)\n", out_dir.c_str(),
+                  model.config().layers, model.config().heads, attention_ids.size());
+    }
+
+    SamplingOptions sampling{temperature, top_k};
+    Rng sampler(seed + 1);  // a stream of its own, apart from initialisation and shuffling
+    double sample_seconds = 0.0;
+    std::size_t sampled = 0;
+    for (std::size_t s = 0; s < (sample_chars > 0 ? num_samples : 0); ++s) {
+      Stopwatch clock;
+      const std::vector<int> ids = recompute ? generate_recomputing(model, prompt_ids, sample_chars, sampling, sampler)
+                                             : generate(model, prompt_ids, sample_chars, sampling, sampler);
+      sample_seconds += clock.seconds();
+      sampled += ids.size();
+      std::printf("--- sample %zu (temperature %g%s) ---\n%s%s\n", s + 1, double(temperature),
+                  top_k ? (", top-k " + std::to_string(top_k)).c_str() : "", encode_utf8(prompt).c_str(),
+                  encode_utf8(vocabulary.decode(ids)).c_str());
+    }
+    std::printf("---\n");
+    if (sampled > 0)
+      std::printf("sampled %zu characters in %.3f s (%.0f characters/s, %s)\n", sampled, sample_seconds,
+                  double(sampled) / sample_seconds, recompute ? "recomputing every window" : "with the key-value cache");
+
+    std::printf("result: model=gpt val_bits_per_char=%.4f val_loss=%.4f tokens_per_second=%.0f minutes=%.2f "
+                "peak_rss_mb=%.1f threads=%d width=%zu layers=%zu heads=%zu context=%zu steps=%zu "
+                "sample_chars_per_second=%.0f\n",
+                final_eval.bits_per_token, final_eval.loss, train_seconds > 0 ? double(tokens) / train_seconds : 0.0,
+                wall.seconds() / 60.0, peak_rss_mb(), threads, model.config().width, model.config().layers,
+                model.config().heads, T, trainer.step(), sampled > 0 ? double(sampled) / sample_seconds : 0.0);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gpt: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
