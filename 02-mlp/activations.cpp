@@ -82,13 +82,40 @@ Tensor LeakyReLU::backward(const Tensor& doutput) {
 }
 
 // ---- GELU ---------------------------------------------------------------------------------
+namespace {
+
+// erf(x) as x P(x^2) / Q(x^2), a rational minimax fit on [-4, 4] (beyond it erf is +-1 in float),
+// the approximation Eigen and XLA use: within 4.3e-7 of the true erf everywhere. The C library's
+// erff is a call the compiler cannot vectorize; this is straight-line arithmetic, so the GELU loops
+// run a SIMD register of elements at a time. In chapter 06's Transformer, where GELU sees 4D
+// values per character, the library's erff took a third of a block's training time.
+inline float erf_rational(float x) {
+  x = std::min(std::max(x, -4.0f), 4.0f);
+  const float z = x * x;
+  float p = -2.72614225801306e-10f;
+  p = p * z + 2.77068142495902e-08f;
+  p = p * z - 2.10102402082508e-06f;
+  p = p * z - 5.69250639462346e-05f;
+  p = p * z - 7.34990630326855e-04f;
+  p = p * z - 2.95459980854025e-03f;
+  p = p * z - 1.60960333262415e-02f;
+  float q = -1.45660718464996e-05f;
+  q = q * z - 2.13374055278905e-04f;
+  q = q * z - 1.68282697438203e-03f;
+  q = q * z - 7.37332916720468e-03f;
+  q = q * z - 1.42647390514189e-02f;
+  return x * p / q;
+}
+
+}  // namespace
+
 Tensor GELU::forward(const Tensor& input) {
   input_ = input;
-  return map(input, [](float x) { return 0.5f * x * (1.0f + std::erf(x * float(M_SQRT1_2))); });
+  return map(input, [](float x) { return 0.5f * x * (1.0f + erf_rational(x * float(M_SQRT1_2))); });
 }
 Tensor GELU::backward(const Tensor& doutput) {
   return chain(doutput, input_, "GELU::backward", [](float x) {
-    const float cdf = 0.5f * (1.0f + std::erf(x * float(M_SQRT1_2)));
+    const float cdf = 0.5f * (1.0f + erf_rational(x * float(M_SQRT1_2)));
     const float pdf = std::exp(-0.5f * x * x) * float(0.5 * M_2_SQRTPI * M_SQRT1_2);  // 1/sqrt(2 pi)
     return cdf + x * pdf;
   });
