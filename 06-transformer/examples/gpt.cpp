@@ -21,6 +21,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <memory>
 #include <string>
@@ -198,7 +200,7 @@ int main(int argc, char** argv) {
   GPTConfig config;
   bool untied = false, recompute = false;
   std::string fortunes_dir = kDefaultFortunesDir, text_path, save_path, load_path, prompt_text, out_dir,
-              attention_text;
+              attention_text, split_dir;
   std::size_t batch = 32, sample_chars = 300, num_samples = 1, top_k = 0, eval_every = 100, eval_windows = 256,
               epochs = 0, warmup = 100;
   float lr = 1e-3f, clip = 1.0f, temperature = 0.8f, weight_decay = 0.01f;
@@ -241,6 +243,9 @@ int main(int argc, char** argv) {
   app.add_flag("--no-cache", recompute, "sample by recomputing the whole window for every character (to compare)");
   app.add_option("--attention-text", attention_text,
                  "the text whose attention maps are drawn (default: a fortune-like quote, or the start of the validation text)");
+  app.add_option("--write-split", split_dir,
+                 "write the cleaned training and validation text to DIR/train.txt and DIR/validation.txt and stop "
+                 "(for the PyTorch peer in bench/)");
   app.add_option("--seed", seed, "random seed (initialisation, shuffling, sampling)");
   app.add_option("--threads", threads, "threads (0: all cores); each further thread trains a copy of the model on its share of every batch")
       ->check(CLI::Range(0, 1024));
@@ -264,6 +269,19 @@ int main(int argc, char** argv) {
     std::printf("cleaning: %zu invalid UTF-8 bytes dropped, %zu mis-encoded characters repaired, %zu overstruck "
                 "characters replaced, %zu control characters dropped\n",
                 c.invalid_bytes, c.mojibake_repairs, c.overstruck, c.control_dropped);
+    if (!split_dir.empty()) {
+      std::filesystem::create_directories(split_dir);
+      for (const auto& [name, text] : {std::pair{"train", &corpus.train}, std::pair{"validation", &corpus.validation}}) {
+        const std::string path = split_dir + "/" + name + ".txt";
+        std::ofstream out(path, std::ios::binary);
+        out << encode_utf8(*text);
+        if (!out) throw std::runtime_error(path + ": cannot write it");
+        std::printf("wrote %s (%zu characters)\n", path.c_str(), text->size());
+      }
+      std::printf("result: model=gpt split=%s train_characters=%zu validation_characters=%zu\n", split_dir.c_str(),
+                  corpus.train.size(), corpus.validation.size());
+      return 0;
+    }
 
     // The model, and with it the vocabulary: built from the training text, or the loaded file's.
     Rng rng(seed);
