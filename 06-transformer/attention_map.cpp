@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <vector>
 
 #include "04-rnn/utf8.hpp"
 
@@ -31,6 +32,17 @@ std::string escaped(const std::string& text) {
     else out += c;
   }
   return out;
+}
+
+constexpr int kShades = 20;
+
+// A coordinate with at most one decimal.
+std::string number(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f", v);
+  std::string s = text;
+  if (s.size() > 2 && s.compare(s.size() - 2, 2, ".0") == 0) s.resize(s.size() - 2);
+  return s;
 }
 
 // White at 0, dark blue at 1.
@@ -67,12 +79,24 @@ void write_attention_maps(const std::string& path, const std::string& title, con
       const double x0 = left + double(h) * (panel + label + gap) + label, y0 = top + double(l) * (panel + label + gap) + label;
       svg << "<text x=\"" << x0 << "\" y=\"" << y0 - 4 << "\" font-size=\"11\">layer " << l + 1 << ", head " << h + 1
           << "</text>\n";
+      // The weights rounded to one of kShades levels; the cells of one level are one <path>, which
+      // keeps the file small. A weight under half a level is drawn white (left out).
       const float* p = weights[l].data() + h * T * T;  // (T, T): row i = query i
+      std::vector<std::string> cells(kShades + 1);
       for (std::size_t i = 0; i < T; ++i)
-        for (std::size_t j = 0; j < T; ++j)
-          if (p[i * T + j] > 0.005f)  // blank cells are left out: the file stays small
-            svg << "<rect x=\"" << x0 + double(j) * cell << "\" y=\"" << y0 + double(i) * cell << "\" width=\"" << cell
-                << "\" height=\"" << cell << "\" fill=\"" << shade(p[i * T + j]) << "\"/>\n";
+        for (std::size_t j = 0; j < T; ++j) {
+          const int level = int(std::lround(double(p[i * T + j]) * kShades));
+          if (level > 0) {
+            char square[96];  // a cell x0 + j cell, y0 + i cell, cell wide, as a closed path
+            std::snprintf(square, sizeof square, "M%s %sh%sv%sh-%sz", number(x0 + double(j) * cell).c_str(),
+                          number(y0 + double(i) * cell).c_str(), number(cell).c_str(), number(cell).c_str(),
+                          number(cell).c_str());
+            cells[std::size_t(level)] += square;
+          }
+        }
+      for (int level = 1; level <= kShades; ++level)
+        if (!cells[std::size_t(level)].empty())
+          svg << "<path fill=\"" << shade(double(level) / kShades) << "\" d=\"" << cells[std::size_t(level)] << "\"/>\n";
       svg << "<rect x=\"" << x0 << "\" y=\"" << y0 << "\" width=\"" << panel << "\" height=\"" << panel
           << "\" fill=\"none\" stroke=\"#999\"/>\n";
       // The characters down the left side (queries) and along the bottom (keys).
