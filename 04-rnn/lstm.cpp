@@ -1,6 +1,6 @@
 #include "04-rnn/lstm.hpp"
 
-#include <cmath>
+#include "common/fast_math.hpp"
 
 namespace dlfs {
 
@@ -23,15 +23,17 @@ void LSTMCell::step_forward(std::size_t t, std::size_t batch, const float* xw, c
   float* gates = gates_.data() + t * 4 * n;     // (B, 4H): i, f, g, o
   for (std::size_t b = 0; b < batch; ++b) {
     const std::size_t row = b * 4 * H;  // this sample's a = xw + hw, four blocks of H
+    // The H units are independent: vectorize across them, fast_* inlined as SIMD code.
+#pragma omp simd
     for (std::size_t j = 0; j < H; ++j) {
-      const float i = sigmoid(xw[row + j] + hw[row + j]);
-      const float f = sigmoid(xw[row + H + j] + hw[row + H + j]);
-      const float g = std::tanh(xw[row + 2 * H + j] + hw[row + 2 * H + j]);
-      const float o = sigmoid(xw[row + 3 * H + j] + hw[row + 3 * H + j]);
+      const float i = fast_sigmoid(xw[row + j] + hw[row + j]);
+      const float f = fast_sigmoid(xw[row + H + j] + hw[row + H + j]);
+      const float g = fast_tanh(xw[row + 2 * H + j] + hw[row + 2 * H + j]);
+      const float o = fast_sigmoid(xw[row + 3 * H + j] + hw[row + 3 * H + j]);
       // c_t = f c_{t-1} + i g;  h_t = o tanh(c_t)
       const float ct = f * c_prev[b * H + j] + i * g;
       c[b * H + j] = ct;
-      h[b * H + j] = o * std::tanh(ct);
+      h[b * H + j] = o * fast_tanh(ct);
       gates[row + j] = i;
       gates[row + H + j] = f;
       gates[row + 2 * H + j] = g;
@@ -48,10 +50,12 @@ void LSTMCell::step_backward(std::size_t t, std::size_t batch, const float* dh, 
   const float* gates = gates_.data() + t * 4 * n;  // (B, 4H)
   for (std::size_t b = 0; b < batch; ++b) {
     const std::size_t row = b * 4 * H;
+    // The H units are independent: vectorize across them, fast_* inlined as SIMD code.
+#pragma omp simd
     for (std::size_t j = 0; j < H; ++j) {
       const std::size_t k = b * H + j;
       const float i = gates[row + j], f = gates[row + H + j], g = gates[row + 2 * H + j], o = gates[row + 3 * H + j];
-      const float tc = std::tanh(c[k]);  // recomputed: cheaper to keep than another (T, B, H) cache
+      const float tc = fast_tanh(c[k]);  // recomputed: cheaper to keep than another (T, B, H) cache
       // c_t reached the loss directly (through the next step) and through h_t = o tanh(c_t)
       const float dct = dc[k] + dh[k] * o * (1.0f - tc * tc);
       const float da_i = dct * g * i * (1.0f - i);

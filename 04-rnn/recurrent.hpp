@@ -128,13 +128,6 @@ class RecurrentCell {
   virtual void step_backward(std::size_t t, std::size_t batch, const float* dh, float* dc, float* dh_prev,
                              float* dxw, float* dhw) = 0;
 
-  // sigma(x) = 1 / (1 + e^-x), written so that exp never overflows (for x < 0: e^x / (1 + e^x)).
-  static float sigmoid(float x) {
-    if (x >= 0) return 1.0f / (1.0f + std::exp(-x));
-    const float e = std::exp(x);
-    return e / (1.0f + e);
-  }
-
   Tensor hidden_;  // (T + 1, B, H): h_0 (the initial state), h_1, ..., h_T
   Tensor cells_;   // (T + 1, B, H): c_0, ..., c_T (LSTM only; empty otherwise)
 

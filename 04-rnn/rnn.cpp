@@ -1,6 +1,6 @@
 #include "04-rnn/rnn.hpp"
 
-#include <cmath>
+#include "common/fast_math.hpp"
 
 namespace dlfs {
 
@@ -15,7 +15,7 @@ void RNNCell::step_forward(std::size_t t, std::size_t batch, const float* xw, co
   const std::size_t n = batch * hidden_size();
   float* h = hidden_.data() + (t + 1) * n;  // (B, H): h_t
   // h_t = tanh(xw + hw)
-  for (std::size_t i = 0; i < n; ++i) h[i] = std::tanh(xw[i] + hw[i]);
+  for (std::size_t i = 0; i < n; ++i) h[i] = fast_tanh(xw[i] + hw[i]);
 }
 
 void RNNCell::step_backward(std::size_t t, std::size_t batch, const float* dh, float*, float* dh_prev, float* dxw,

@@ -116,6 +116,9 @@ int main(int argc, char** argv) {
   shapes.push_back({"gemm_mlp_fwd_64x784x256", 64, 784, 256, N, T});
   shapes.push_back({"gemm_mlp_dx_64x256x784", 64, 256, 784, N, N});
   shapes.push_back({"gemm_mlp_dw_256x64x784", 256, 64, 784, T, N});
+  // One time step of chapter 04's LSTM (batch 32, H = 256): forward h W_hh^T, backward dh W_hh.
+  shapes.push_back({"gemm_lstm_step_32x256x1024", 32, 256, 1024, N, T});
+  shapes.push_back({"gemm_lstm_dh_32x1024x256", 32, 1024, 256, N, N});
   // The products 03-cnn/conv2d.cpp calls for LeNet-5 on one slice of 16 images (the example's
   // default micro-batch): forward Y = W cols, weight gradient dW = dY cols^T (long dot products),
   // and for the second convolution dcols = W^T dY. Named M x K x N.

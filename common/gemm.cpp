@@ -440,26 +440,30 @@ void long_dot_products(const Problem& p, std::size_t M, std::size_t N, int threa
   }
 }
 
-// ---- A few rows times a wide transposed matrix: C = A B^T, M small ----
+// ---- A few rows times a wide matrix: C = A op(B), M small ----
 //
 // A layer's forward pass, y = x W^T, is this shape: x is a (micro-)batch of a few dozen rows, W a
-// (out, in) weight matrix of hundreds of thousands. The register tiles want op(B) packed, and
-// packing W^T costs as much as multiplying a few dozen rows by it (at M = 32: 94 of 233 us for
-// 32 x 784 x 256 here). The same numbers come out of the transposed problem, C^T = B A^T, where W
-// is the left operand, read in place row by row, and the packed operand is x: small. So we solve
-// that into a scratch C^T and copy its transpose into C (at 32 x 784 x 256: 233 -> 151 us).
-bool is_short_times_wide_transposed(const Problem& p, std::size_t M, std::size_t N) {
-  return !p.ta && p.tb && M < N && M <= kShortRows;
+// (out, in) weight matrix of hundreds of thousands. So is its input gradient, dx = dy W, and a
+// recurrent layer's step, h W_hh^T. The register tiles want op(B) packed, and packing W costs as
+// much as multiplying a few dozen rows by it (at M = 32: 94 of 233 us for 32 x 784 x 256 here).
+// The same numbers come out of the transposed problem, C^T = op(B)^T A^T, where W is the left
+// operand, read in place (rows of W for W^T's product, or its k-steps for W's), and the packed
+// operand is x: small. So we solve that into a scratch C^T and copy its transpose into C (at
+// 32 x 784 x 256: 233 -> 151 us).
+bool is_short_times_wide(const Problem& p, std::size_t M, std::size_t N) {
+  return !p.ta && M < N && M <= kShortRows;
 }
 
 void via_transposed_product(const Problem& p, std::size_t M, std::size_t N) {
   // C^T in scratch (N, M), holding C's values when beta uses them, so that the transposed product
-  // applies alpha and beta exactly as the direct one would: the result is the same to the bit.
+  // applies alpha and beta exactly as the direct one would: every sum runs over k in the same
+  // order, so the result is the same to the bit.
   float* ct = scratch_c.get(N * M);
   if (p.beta != 0.0f)
     for (std::size_t i = 0; i < M; ++i)
       for (std::size_t j = 0; j < N; ++j) ct[j * M + i] = p.C[i * p.ldc + j];
-  sgemm(Trans::No, Trans::Yes, N, M, p.K, p.alpha, p.B, p.ldb, p.A, p.lda, p.beta, ct, M);
+  // op(B)^T is B itself when op(B) = B^T, and B read transposed when op(B) = B.
+  sgemm(p.tb ? Trans::No : Trans::Yes, Trans::Yes, N, M, p.K, p.alpha, p.B, p.ldb, p.A, p.lda, p.beta, ct, M);
   for (std::size_t i = 0; i < M; ++i)
     for (std::size_t j = 0; j < N; ++j) p.C[i * p.ldc + j] = ct[j * M + i];
 }
@@ -497,7 +501,7 @@ void sgemm(Trans trans_a, Trans trans_b, std::size_t M, std::size_t N, std::size
 
   const int threads = threads_for(M, N, K);
   if (is_long_dot_product(p, M, N)) return long_dot_products(p, M, N, threads);
-  if (is_short_times_wide_transposed(p, M, N)) return via_transposed_product(p, M, N);
+  if (is_short_times_wide(p, M, N)) return via_transposed_product(p, M, N);
   if (threads == 1) return gemm_block(p, 0, M, 0, N);
 
   // Split C into a grid of tm x tn rectangles, one per thread, each an independent GEMM with its

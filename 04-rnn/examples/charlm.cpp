@@ -17,6 +17,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <string>
 #include <vector>
@@ -125,6 +127,19 @@ std::string with_commas(std::size_t n) {
   return out;
 }
 
+// The cleaned split as two UTF-8 files, DIR/train.txt and DIR/validation.txt: what bench/run hands
+// to the PyTorch peer, so both sides learn from the same characters.
+void write_split(const std::string& dir, const TextCorpus& corpus) {
+  std::filesystem::create_directories(dir);
+  for (const auto& [name, text] : {std::pair{"train.txt", &corpus.train}, std::pair{"validation.txt", &corpus.validation}}) {
+    const std::string path = dir + "/" + name;
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << encode_utf8(*text);
+    if (!out.flush()) throw std::runtime_error(path + ": cannot write the split");
+  }
+  std::printf("wrote the split to %s/train.txt and %s/validation.txt\n", dir.c_str(), dir.c_str());
+}
+
 // CLI11's number checks print their range as a 300-digit number; these say it in words.
 CLI::Validator at_least(double low, bool strictly) {
   return CLI::Validator(
@@ -145,7 +160,7 @@ int main(int argc, char** argv) {
   Stopwatch wall;
   CLI::App app{"Train a character-level language model (chapter 04) and sample from it"};
   CharModelConfig config;
-  std::string fortunes_dir = kDefaultFortunesDir, text_path, save_path, load_path, prompt_text, out_dir;
+  std::string fortunes_dir = kDefaultFortunesDir, text_path, save_path, load_path, prompt_text, out_dir, split_dir;
   std::size_t steps = 64, batch = 32, sample_chars = 300, num_samples = 1, top_k = 0, eval_every = 100,
               eval_windows = 256, epochs = 0;
   float lr = 2e-3f, clip = 1.0f, temperature = 0.8f;
@@ -172,6 +187,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100000000));
   app.add_option("--fortunes", fortunes_dir, "directory of fortune files");
   app.add_option("--text", text_path, "train on this UTF-8 text file instead (split by paragraphs, or lines)");
+  app.add_option("--write-split", split_dir, "also write the cleaned text to DIR/train.txt and DIR/validation.txt (for bench/run's peer)");
   app.add_option("--save", save_path, "save the trained model (weights, architecture, vocabulary) to FILE");
   app.add_option("--sample", sample_chars, "characters to sample after training (0: none)");
   app.add_option("--samples", num_samples, "how many samples to draw")->check(CLI::Range(0, 1000));
@@ -200,6 +216,7 @@ int main(int argc, char** argv) {
     std::printf("cleaning: %zu invalid UTF-8 bytes dropped, %zu mis-encoded characters repaired, %zu overstruck "
                 "characters replaced, %zu control characters dropped\n",
                 c.invalid_bytes, c.mojibake_repairs, c.overstruck, c.control_dropped);
+    if (!split_dir.empty()) write_split(split_dir, corpus);
 
     // The model, and with it the vocabulary: built from the training text, or the loaded file's.
     Rng rng(seed);

@@ -139,12 +139,14 @@ TEST_CASE("sgemm computes A B^T with few outputs and a long k as dot products", 
   check_sgemm(5, 7, 1037, Trans::No, Trans::Yes, 1.0f, 0.5f, 3);
 }
 
-TEST_CASE("sgemm solves a few rows times a wide transposed B as the transposed product", "[common][gemm]") {
-  // A layer's forward pass y = x W^T: at most 64 rows, more columns than rows (C^T = B A^T inside).
-  const std::size_t sizes[][3] = {{32, 256, 784}, {64, 65, 100}, {7, 300, 33}, {1, 2, 5}, {63, 1031, 17}};
+TEST_CASE("sgemm solves a few rows times a wide B or B^T as the transposed product", "[common][gemm]") {
+  // A layer's forward pass y = x W^T and input gradient dx = dy W: at most 64 rows, more columns
+  // than rows (C^T = op(B)^T A^T inside); K = 1031 crosses a cache slice, so beta applies once.
+  const std::size_t sizes[][3] = {{32, 256, 784}, {64, 65, 100}, {7, 300, 33}, {1, 2, 5}, {63, 1031, 17}, {32, 256, 1031}};
   for (auto [M, N, K] : sizes)
-    for (auto [alpha, beta] : {std::pair{1.0f, 0.0f}, {0.5f, 1.0f}, {-2.0f, 0.25f}})
-      check_sgemm(M, N, K, Trans::No, Trans::Yes, alpha, beta, 3);
+    for (Trans tb : {Trans::No, Trans::Yes})
+      for (auto [alpha, beta] : {std::pair{1.0f, 0.0f}, {0.5f, 1.0f}, {-2.0f, 0.25f}})
+        check_sgemm(M, N, K, Trans::No, tb, alpha, beta, 3);
 }
 
 TEST_CASE("sgemm respects leading dimensions larger than the matrix", "[common][gemm]") {
