@@ -46,6 +46,14 @@ void MetricSums::add(const MetricSums& other) {
   squared_error_ += other.squared_error_;
 }
 
+std::array<double, MetricSums::kTotals> MetricSums::totals() const {
+  return {double(count_), loss_sum_, double(correct_), absolute_error_, squared_error_};
+}
+
+MetricSums::MetricSums(Targets::Kind kind, const std::array<double, kTotals>& totals)
+    : kind_(kind), loss_sum_(totals[1]), count_(std::size_t(totals[0])), correct_(std::size_t(totals[2])),
+      absolute_error_(totals[3]), squared_error_(totals[4]) {}
+
 Metrics MetricSums::metrics() const {
   Metrics m;
   if (count_ == 0) return m;

@@ -7,6 +7,7 @@
 //   real values          MAE and RMSE, in the targets' own units
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <limits>
 #include <string>
@@ -31,6 +32,14 @@ std::string describe(const Metrics& metrics, const std::string& prefix);
 // Running sums, added to slice by slice and batch by batch, turned into Metrics at the end.
 class MetricSums {
  public:
+  // The sums as plain numbers (targets, loss, correct predictions, absolute and squared errors), and
+  // sums made of such numbers: processes that measured parts of one batch add theirs up element by
+  // element (chapter 09).
+  static constexpr std::size_t kTotals = 5;
+  std::array<double, kTotals> totals() const;
+  MetricSums() = default;
+  MetricSums(Targets::Kind kind, const std::array<double, kTotals>& totals);
+
   // One slice: the network's output, its targets and the loss function's mean over them.
   //   output (n, classes) or (n, T, classes) for labels, the targets' shape for real values
   void add(const Tensor& output, const Targets& targets, double mean_loss);

@@ -121,20 +121,32 @@ BatchResult train_on_batch(Layer& model, Optimizer& optimizer, const Loss& loss,
   const std::vector<Layer*> workers = workers_of(model, options.replicas);
   const std::size_t B = batch.targets.size();
   if (B == 0) throw std::invalid_argument("train: an empty batch");
+  const ProcessShare& processes = options.processes;
+  if (processes.count > 1 && (processes.rank >= processes.count || !processes.all_reduce))
+    throw std::invalid_argument("train: process " + std::to_string(processes.rank) + " of " +
+                                std::to_string(processes.count) + " needs a rank below the count and an all_reduce");
+  // This process's rows [first, last): the whole batch, or its share of it among several processes.
+  const std::size_t first = B * processes.rank / processes.count, last = B * (processes.rank + 1) / processes.count;
+  const std::size_t rows = last - first;
   // Slices of micro_batch examples, or else one per worker: with neither, the whole batch at once.
-  const std::size_t slice = options.micro_batch > 0 ? std::min(options.micro_batch, B)
-                                                    : (B + workers.size() - 1) / workers.size();
-  const std::size_t slices = (B + slice - 1) / slice;
+  const std::size_t slice = rows == 0              ? 1
+                            : options.micro_batch > 0 ? std::min(options.micro_batch, rows)
+                                                      : (rows + workers.size() - 1) / workers.size();
+  const std::size_t slices = (rows + slice - 1) / slice;
   if (slices > 1)
     if (const std::string coupled = model.batch_coupled_layer(); !coupled.empty())
       throw std::invalid_argument("train: " + coupled +
                                   " computes statistics over the examples of its batch, so the batch cannot be split "
                                   "into micro-batches or shared among replicas; train it with neither");
-  const std::size_t threads = std::min(workers.size(), slices);
+  // Worker w runs slices w, w + W, ... and thread t runs workers t, t + threads, ...: which worker
+  // computes which slice never depends on the thread count, and neither does the order in which
+  // the workers' gradients are added up, so one thread and two give the same bits.
+  const std::size_t active = std::max<std::size_t>(1, std::min(workers.size(), slices));  // W
+  const std::size_t threads = std::min<std::size_t>(active, std::size_t(std::max(1, omp_get_max_threads())));
   const double batch_count = double(batch.targets.count());
 
-  std::vector<std::vector<Parameter*>> params(threads);  // params[w]: workers[w]'s, in one order
-  for (std::size_t w = 0; w < threads; ++w) params[w] = workers[w]->parameters();
+  std::vector<std::vector<Parameter*>> params(active);  // params[w]: workers[w]'s, in one order
+  for (std::size_t w = 0; w < active; ++w) params[w] = workers[w]->parameters();
   std::vector<MetricSums> slice_sums(slices);  // kept apart, added in slice order below
   std::vector<double> slice_loss(slices);
   std::vector<char> finite(threads, 1);
@@ -144,40 +156,49 @@ BatchResult train_on_batch(Layer& model, Optimizer& optimizer, const Loss& loss,
   {
     const std::size_t t = std::size_t(omp_get_thread_num());
     try {
-      for (Parameter* p : params[t]) p->grad.zero();
-      Layer& worker = *workers[t];
-      for (std::size_t s = t; s < slices; s += threads) {
-        const std::size_t begin = s * slice, end = std::min(begin + slice, B);
-        // A slice is a copy of its rows; the whole batch is used as it is.
-        const bool whole = begin == 0 && end == B;
-        const Targets sliced_targets = whole ? Targets() : batch.targets.slice(begin, end);
-        const Tensor sliced_inputs = whole ? Tensor() : slice_rows(batch.inputs, begin, end);
-        const Targets& targets = whole ? batch.targets : sliced_targets;
-        const Tensor output = worker.forward(whole ? batch.inputs : sliced_inputs);
-        LossAndGrad l = loss(output, targets);  // the slice's mean loss; doutput: like output
-        // L_batch = sum over slices of (n_s / n) L_slice, n counting targets (Targets::count), so each
-        // slice's gradient is scaled by its share n_s / n.
-        const double count = double(targets.count());
-        const float share = batch_count > 0 ? float(count / batch_count) : 0.0f;
-        if (share != 1.0f) l.grad *= share;
-        worker.backward(l.grad);  // adds this slice's share into the worker's .grad
-        slice_loss[s] = double(share) * l.loss;
-        slice_sums[s].add(output, targets, l.loss);
+      for (std::size_t w = t; w < active; w += threads) {
+        for (Parameter* p : params[w]) p->grad.zero();
+        Layer& worker = *workers[w];
+        for (std::size_t s = w; s < slices; s += active) {
+          const std::size_t begin = first + s * slice, end = std::min(begin + slice, last);
+          // A slice is a copy of its rows; the whole batch is used as it is.
+          const bool whole = begin == 0 && end == B;
+          const Targets sliced_targets = whole ? Targets() : batch.targets.slice(begin, end);
+          const Tensor sliced_inputs = whole ? Tensor() : slice_rows(batch.inputs, begin, end);
+          const Targets& targets = whole ? batch.targets : sliced_targets;
+          const Tensor output = worker.forward(whole ? batch.inputs : sliced_inputs);
+          LossAndGrad l = loss(output, targets);  // the slice's mean loss; doutput: like output
+          // L_batch = sum over slices of (n_s / n) L_slice, n counting targets (Targets::count), so each
+          // slice's gradient is scaled by its share n_s / n.
+          const double count = double(targets.count());
+          const float share = batch_count > 0 ? float(count / batch_count) : 0.0f;
+          if (share != 1.0f) l.grad *= share;
+          worker.backward(l.grad);  // adds this slice's share into the worker's .grad
+          slice_loss[s] = double(share) * l.loss;
+          slice_sums[s].add(output, targets, l.loss);
+        }
       }
     } catch (...) {
       failure[t] = std::current_exception();
     }
 #pragma omp barrier
-    if (!failure[t]) finite[t] = add_gradient_share(params, threads, t, threads);
+    if (!failure[t]) finite[t] = add_gradient_share(params, active, t, threads);
   }
   for (const std::exception_ptr& e : failure)
     if (e) std::rethrow_exception(e);
 
   BatchResult result;
   for (std::size_t s = 0; s < slices; ++s) result.loss += slice_loss[s], result.sums.add(slice_sums[s]);
+  bool gradients_finite = std::find(finite.begin(), finite.end(), 0) == finite.end();
+  if (processes.count > 1) {
+    processes.all_reduce(model, batch, result);
+    // A NaN or infinity anywhere survives the sums, so every process now sees the same verdict
+    // (one worker: nothing is added, the gradients are only checked).
+    gradients_finite = add_gradient_share(params, 1, 0, 1);
+  }
   if (!std::isfinite(result.loss)) {
     result.non_finite = "the loss";
-  } else if (std::find(finite.begin(), finite.end(), 0) != finite.end()) {
+  } else if (!gradients_finite) {
     result.non_finite = first_non_finite_gradient(model);
   } else {
     optimizer.set_learning_rate(learning_rate);

@@ -64,6 +64,18 @@ struct EpochStats : Metrics {
   double seconds = 0.0;
 };
 
+struct BatchResult;
+
+// This process's place among several that train one model together, each on its share of every
+// batch (chapter 09, over MPI), and how they add up what they computed. The default: one process.
+struct ProcessShare {
+  std::size_t rank = 0;   // this process: 0 .. count - 1
+  std::size_t count = 1;  // processes
+  // Adds up every process's gradients and batch result (loss, metric sums) in place, so that each
+  // process holds those of the whole batch. Required when count > 1.
+  std::function<void(Layer& model, const Batch& batch, BatchResult& result)> all_reduce;
+};
+
 struct TrainOptions {
   std::size_t batch_size = 64;
   // Forward and backward run on slices of at most micro_batch examples of each batch; the slices'
@@ -75,16 +87,25 @@ struct TrainOptions {
   // batch independently, as every layer of chapters 02-04 does: a model with a batch-coupled layer
   // (Layer::batch_coupled_layer, e.g. batch norm) is refused, with the layer's name.
   std::size_t micro_batch = 0;
-  // Data parallelism: other networks of the model's architecture (make_replicas), each run by a
-  // thread of its own: the model and R replicas train on R + 1 threads, whatever OpenMP's thread
-  // count says. The slices of each batch are shared out among them (without micro_batch: one slice
-  // each), so the threads never wait on each other inside a layer. The replicas read the model's
+  // Data parallelism: other networks of the model's architecture (make_replicas). The model and
+  // its R replicas are R + 1 workers; the slices of each batch are shared out among them (without
+  // micro_batch: one slice each), and the workers among OpenMP's threads (at most one thread per
+  // worker), so the threads never wait on each other inside a layer. The replicas read the model's
   // parameter values in place (Tensor::shared_view: nothing is copied, and the model's update is
-  // what they compute with next); each thread zeroes and fills its own network's gradients, then
-  // every thread adds up its share of the elements of all the gradients into the model's, and the
-  // optimizer steps the model alone. The sums run in another order than on one thread, so results
-  // agree with a single thread's to rounding, not bit for bit. Refused for batch-coupled models.
+  // what they compute with next); each worker zeroes and fills its own network's gradients, then
+  // every thread adds up its share of the elements of all the gradients into the model's, in
+  // worker order, and the optimizer steps the model alone. The sums run in another order than
+  // without replicas, so results agree with a replica-less run to rounding; with the same replicas
+  // they are the same bits on one thread as on two (a worker's slices do not depend on the thread
+  // count). Refused for batch-coupled models.
   std::vector<Layer*> replicas;
+  // Data parallelism across processes (chapter 09): each of processes.count processes computes
+  // only its rows of every batch, [B r / P, B (r + 1) / P) for r = processes.rank (sliced and shared
+  // among its replicas as above, each slice weighing in with its share of the whole batch); then
+  // processes.all_reduce makes the gradients and the result the whole batch's on every process,
+  // and the finiteness check and the step follow there, alike everywhere. A batch-coupled model is
+  // split this way too: its statistics are then those of each process's rows.
+  ProcessShare processes;
   std::string label = "epoch";  // progress bar label, e.g. "epoch 3/10"
   bool progress = true;         // draw the progress bar
 };

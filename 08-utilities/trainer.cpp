@@ -15,6 +15,7 @@ std::vector<EpochLog> Trainer::fit(std::size_t epochs, const Examples* validatio
   TrainOptions step_options;  // what train_on_batch needs of chapter 02's options
   step_options.micro_batch = options_.micro_batch;
   step_options.replicas = options_.replicas;
+  step_options.processes = options_.processes;
   std::vector<EpochLog> logs;
   for (auto& c : callbacks_) c->on_fit_begin(*this);
 

@@ -69,6 +69,9 @@ struct TrainerOptions {
   // model each trained by a thread of its own.
   std::size_t micro_batch = 0;
   std::vector<Layer*> replicas;
+  // As in chapter 02's TrainOptions: this process's share of every batch when several processes
+  // train the model together (chapter 09).
+  ProcessShare processes;
   // The run's settings (e.g. {"run", "batch=64 lr=0.1 ..."}): written into checkpoints and required
   // to match on resume, so a checkpoint is never continued under different hyperparameters.
   Metadata run;

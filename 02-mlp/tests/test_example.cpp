@@ -25,8 +25,9 @@ std::vector<std::string> rows_without_seconds(const std::string& path) {
   return rows;
 }
 
-void run(const std::string& args) {
-  const std::string command = std::string("'") + DLFS_MLP_EXE + "' --threads 1 --limit 2000 --epochs 3 " + args;
+void run(const std::string& args, int threads = 1) {
+  const std::string command =
+      std::string("'") + DLFS_MLP_EXE + "' --threads " + std::to_string(threads) + " --limit 2000 --epochs 3 " + args;
   INFO(command);
   REQUIRE(std::system(command.c_str()) == 0);
 }
@@ -49,4 +50,16 @@ TEST_CASE("A run resumed from its checkpoint writes the uninterrupted run's metr
   REQUIRE(resumed.size() == 2);  // the header and epoch 3
   CHECK(resumed[0] == whole[0]);
   CHECK(resumed[1] == whole[3]);  // epoch, lr, train and test loss and accuracy, digit for digit
+}
+
+TEST_CASE("One thread and two write the same metrics, digit for digit", "[02-mlp][example][threads]") {
+  // The model and its copy each train half of every batch, taking turns on one thread or side by
+  // side on two: the same sums in the same order either way.
+  const std::string dir = dlfs::test::scratch_dir("02-mlp-example-threads");
+  run("--out '" + dir + "/one' >/dev/null", 1);
+  run("--out '" + dir + "/two' >/dev/null", 2);
+  const std::vector<std::string> one = rows_without_seconds(dir + "/one/metrics.csv");
+  const std::vector<std::string> two = rows_without_seconds(dir + "/two/metrics.csv");
+  REQUIRE(one.size() == 4);
+  CHECK(two == one);
 }

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <omp.h>
 #include <cmath>
 #include <filesystem>
 #include <numeric>
@@ -81,7 +82,7 @@ TEST_CASE("Micro-batches give the same updates as whole batches", "[02-mlp][trai
 
 TEST_CASE("Replicas on threads of their own give the same updates as one network", "[02-mlp][train][micro-batch]") {
   const TrainedWeights whole = train_blobs(0, 0);
-  // The model and two replicas on three threads: slices of 7 shared among them; and, without
+  // The model and two replicas, three workers: slices of 7 shared among them; and, without
   // micro-batches, one slice each (10, 10, 10; 8, 8, 7 in the short batch). The replicas start
   // from other values: train_epoch must hand them the model's before every batch.
   for (std::size_t micro_batch : {std::size_t(7), std::size_t(0)}) {
@@ -90,6 +91,25 @@ TEST_CASE("Replicas on threads of their own give the same updates as one network
     require_same_weights(parallel, whole, 1e-5);
     CHECK(parallel.last_loss == Approx(whole.last_loss).epsilon(1e-5));
   }
+}
+
+TEST_CASE("With the same replicas, one, two and three threads give the same weights bit for bit", "[02-mlp][train][micro-batch][threads]") {
+  // Which worker runs which slice, and the order their gradients are added in, depend on the
+  // workers alone: the thread count only decides how many of them run at once.
+  const int threads_before = omp_get_max_threads();
+  for (std::size_t micro_batch : {std::size_t(7), std::size_t(0)}) {
+    INFO("micro_batch " << micro_batch);
+    omp_set_num_threads(1);
+    const TrainedWeights one = train_blobs(micro_batch, 2);
+    for (int threads : {2, 3}) {
+      INFO("threads " << threads);
+      omp_set_num_threads(threads);
+      const TrainedWeights more = train_blobs(micro_batch, 2);
+      require_same_weights(more, one, 0.0);
+      CHECK(more.last_loss == one.last_loss);
+    }
+  }
+  omp_set_num_threads(threads_before);
 }
 
 TEST_CASE("A replica must be another network of the model's architecture", "[02-mlp][train][micro-batch]") {

@@ -150,10 +150,11 @@ int main(int argc, char** argv) {
     set_conv_chunk_bytes(model, chunk_kb * 1024);
     print_summary(model);
     model.set_needs_input_grad(false);  // the input is data: skip dL/dx of the first convolution
-    // With slices, each further thread trains its share of every batch on its own copy of the
-    // network (TrainOptions::replicas): the threads then work side by side on whole slices instead
-    // of splitting every small loop inside a layer between them.
-    std::vector<Sequential> replicas = make_replicas(micro_batch > 0 ? std::size_t(threads - 1) : 0, [&](Rng& r) {
+    // With slices, a second copy of the network trains every other slice (TrainOptions::replicas):
+    // with two threads the copies work side by side on whole slices instead of splitting every
+    // small loop inside a layer between them; with one they take turns, computing the same bits,
+    // so the run does not depend on --threads.
+    std::vector<Sequential> replicas = make_replicas(micro_batch > 0 ? 1 : 0, [&](Rng& r) {
       Sequential replica = make_cnn(model_name, r);
       set_conv_chunk_bytes(replica, chunk_kb * 1024);
       return replica;
