@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <unordered_set>
 
+#include "04-rnn/utf8.hpp"
+
 namespace dlfs {
 
 namespace {
@@ -162,6 +164,16 @@ TextCorpus load_text_file(const std::string& path) {
   corpus.source = path;
   corpus.start = start;
   return corpus;
+}
+
+void write_split(const std::string& dir, const TextSplit& split) {
+  std::filesystem::create_directories(dir);
+  for (const auto& [name, text] : {std::pair{"train.txt", &split.train}, std::pair{"validation.txt", &split.validation}}) {
+    const std::string path = dir + "/" + name;
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << encode_utf8(*text);
+    if (!out.flush()) throw std::runtime_error(path + ": cannot write the split");
+  }
 }
 
 }  // namespace dlfs

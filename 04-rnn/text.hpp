@@ -72,4 +72,9 @@ std::string read_text_file(const std::string& path);
 // after cleaning, or when it has fewer than ten entries (so no tenth for validation).
 TextCorpus load_text_file(const std::string& path);
 
+// The cleaned split as two UTF-8 files, dir/train.txt and dir/validation.txt (dir is created): what
+// bench/run hands to the PyTorch peers, so both sides learn from the same characters. Throws
+// std::runtime_error naming a file that cannot be written.
+void write_split(const std::string& dir, const TextSplit& split);
+
 }  // namespace dlfs

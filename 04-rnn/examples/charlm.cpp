@@ -17,8 +17,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <limits>
 #include <string>
 #include <vector>
@@ -127,19 +125,6 @@ std::string with_commas(std::size_t n) {
   return out;
 }
 
-// The cleaned split as two UTF-8 files, DIR/train.txt and DIR/validation.txt: what bench/run hands
-// to the PyTorch peer, so both sides learn from the same characters.
-void write_split(const std::string& dir, const TextCorpus& corpus) {
-  std::filesystem::create_directories(dir);
-  for (const auto& [name, text] : {std::pair{"train.txt", &corpus.train}, std::pair{"validation.txt", &corpus.validation}}) {
-    const std::string path = dir + "/" + name;
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << encode_utf8(*text);
-    if (!out.flush()) throw std::runtime_error(path + ": cannot write the split");
-  }
-  std::printf("wrote the split to %s/train.txt and %s/validation.txt\n", dir.c_str(), dir.c_str());
-}
-
 // CLI11's number checks print their range as a 300-digit number; these say it in words.
 CLI::Validator at_least(double low, bool strictly) {
   return CLI::Validator(
@@ -216,7 +201,10 @@ int main(int argc, char** argv) {
     std::printf("cleaning: %zu invalid UTF-8 bytes dropped, %zu mis-encoded characters repaired, %zu overstruck "
                 "characters replaced, %zu control characters dropped\n",
                 c.invalid_bytes, c.mojibake_repairs, c.overstruck, c.control_dropped);
-    if (!split_dir.empty()) write_split(split_dir, corpus);
+    if (!split_dir.empty()) {
+      write_split(split_dir, corpus);
+      std::printf("wrote the split to %s/train.txt and %s/validation.txt\n", split_dir.c_str(), split_dir.c_str());
+    }
 
     // The model, and with it the vocabulary: built from the training text, or the loaded file's.
     Rng rng(seed);

@@ -21,8 +21,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <limits>
 #include <memory>
 #include <string>
@@ -244,8 +242,7 @@ int main(int argc, char** argv) {
   app.add_option("--attention-text", attention_text,
                  "the text whose attention maps are drawn (default: a fortune-like quote, or the start of the validation text)");
   app.add_option("--write-split", split_dir,
-                 "write the cleaned training and validation text to DIR/train.txt and DIR/validation.txt and stop "
-                 "(for the PyTorch peer in bench/)");
+                 "also write the cleaned text to DIR/train.txt and DIR/validation.txt (for bench/run's peer)");
   app.add_option("--seed", seed, "random seed (initialisation, shuffling, sampling)");
   app.add_option("--threads", threads, "threads (0: all cores); each further thread trains a copy of the model on its share of every batch")
       ->check(CLI::Range(0, 1024));
@@ -270,17 +267,8 @@ int main(int argc, char** argv) {
                 "characters replaced, %zu control characters dropped\n",
                 c.invalid_bytes, c.mojibake_repairs, c.overstruck, c.control_dropped);
     if (!split_dir.empty()) {
-      std::filesystem::create_directories(split_dir);
-      for (const auto& [name, text] : {std::pair{"train", &corpus.train}, std::pair{"validation", &corpus.validation}}) {
-        const std::string path = split_dir + "/" + name + ".txt";
-        std::ofstream out(path, std::ios::binary);
-        out << encode_utf8(*text);
-        if (!out) throw std::runtime_error(path + ": cannot write it");
-        std::printf("wrote %s (%zu characters)\n", path.c_str(), text->size());
-      }
-      std::printf("result: model=gpt split=%s train_characters=%zu validation_characters=%zu\n", split_dir.c_str(),
-                  corpus.train.size(), corpus.validation.size());
-      return 0;
+      write_split(split_dir, corpus);
+      std::printf("wrote the split to %s/train.txt and %s/validation.txt\n", split_dir.c_str(), split_dir.c_str());
     }
 
     // The model, and with it the vocabulary: built from the training text, or the loaded file's.
