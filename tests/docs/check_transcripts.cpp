@@ -63,10 +63,12 @@ struct Output {
   int status = -1;
 };
 
-// Runs one command with bash in `dir`, stdout and stderr together, stdin empty.
+// Runs one command with bash in `dir`, stdout and stderr together, stdin empty. stdbuf makes
+// every program's stdout line-buffered, as on a terminal, so the lines interleave with stderr's
+// in the order a learner sees them.
 Output run(const std::string& command, const fs::path& dir, const std::string& source_root) {
   const std::string script = "cd " + shell_quote(dir.string()) + " && " + command;
-  FILE* pipe = popen(("bash -c " + shell_quote(script) + " 2>&1 </dev/null").c_str(), "r");
+  FILE* pipe = popen(("stdbuf -oL -eL bash -c " + shell_quote(script) + " 2>&1 </dev/null").c_str(), "r");
   if (!pipe) throw std::runtime_error("cannot start bash");
   std::string text;
   char buf[4096];
@@ -131,7 +133,7 @@ int main(int argc, char** argv) {
       ++here_checked;
       if (!ok) ++failed;
     }
-    std::printf("%s: %zu transcripts checked, %zu marked measured (too long to check)\n", readme.c_str(), here_checked,
+    std::printf("%s: %zu checked, %zu marked measured (too long to check)\n", readme.c_str(), here_checked,
                 here_measured);
     checked += here_checked, measured += here_measured;
   }
