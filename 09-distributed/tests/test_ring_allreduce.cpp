@@ -22,7 +22,7 @@ std::size_t size_of(MPI_Comm comm) {
   return std::size_t(p);
 }
 
-// The sizes that break a ring all-reduce, for P processes: empty, one element, fewer elements than processes
+// The sizes that test a ring all-reduce's chunking, for P processes: empty, one element, fewer elements than processes
 // (some chunks are empty), odd, one more than a multiple of P, and large (4 MiB of floats, plus 3).
 std::vector<std::size_t> sizes(std::size_t P) { return {0, 1, P - 1, 7, 2 * P + 1, 1001, (std::size_t(1) << 20) + 3}; }
 
