@@ -22,12 +22,13 @@
 // anything starts, with one line. The last line is `result: ...` with ranks, threads per rank,
 // seconds per epoch, and test accuracy (images) or validation bits per character (charlm).
 #include <CLI/CLI.hpp>
-#include <cmath>
+#include <algorithm>
 #include <cstdio>
 #include <limits>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <unistd.h>
@@ -235,7 +236,8 @@ int main(int argc, char** argv) {
                  "passes over the training set (default: the model's chapter's: mlp, lenet 10; alexnet 15; bn-cnn 3; "
                  "vgg 4; resnet, plain 6; charlm 1)")
       ->check(CLI::Range(0, 100000));
-  app.add_option("--steps", f.steps, "stop after this many updates, even mid-epoch (0: no limit)");
+  app.add_option("--steps", f.steps,
+                 "stop once the run has made this many updates in all, even mid-epoch (0: no limit)");
   app.add_option("--batch", f.batch,
                  "global mini-batch, split among the processes (default: mlp 64; lenet, alexnet, charlm 32; "
                  "chapter 05's 128)")
