@@ -28,7 +28,9 @@
 // The commands of one README run in order in one scratch directory (later commands may use the
 // files earlier ones wrote), which holds a link to the build directory named `build` and a link
 // to every top-level entry of the repository, so a command reads exactly as a learner types it
-// from the repository's root.
+// from the repository's root. A program that prints the repository's absolute path (chapter 01
+// names its data file) is compared as if the repository were /work/main, where the READMEs were
+// recorded.
 #pragma once
 
 #include <string>
