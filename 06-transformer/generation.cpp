@@ -1,5 +1,7 @@
 #include "06-transformer/generation.hpp"
 
+#include <omp.h>
+
 #include <stdexcept>
 
 namespace dlfs {
@@ -27,20 +29,29 @@ std::size_t draw_next(const Tensor& logits, const SamplingOptions& options, Rng&
   return sample_logits(logits.data() + logits.size() - V, V, options, rng);
 }
 
-// Puts the model in evaluation mode, and back as it was when the generation ends.
-class EvaluationScope {
+// For the generation: the model in evaluation mode, and one OpenMP thread. One sequence, one new
+// position at a time, is far too little work to share, and when the machine is busy a second
+// thread only makes the first wait for it: sampling ran ten times slower with two (README). Both
+// are put back when the generation ends.
+class GenerationScope {
  public:
-  explicit EvaluationScope(GPT& model) : model_(model), was_training_(model.training()) { model_.set_training(false); }
-  ~EvaluationScope() {
+  explicit GenerationScope(GPT& model)
+      : model_(model), was_training_(model.training()), threads_(omp_get_max_threads()) {
+    model_.set_training(false);
+    omp_set_num_threads(1);
+  }
+  ~GenerationScope() {
     model_.clear_cache();  // frees the cached keys and values
     model_.set_training(was_training_);
+    omp_set_num_threads(threads_);
   }
-  EvaluationScope(const EvaluationScope&) = delete;
-  EvaluationScope& operator=(const EvaluationScope&) = delete;
+  GenerationScope(const GenerationScope&) = delete;
+  GenerationScope& operator=(const GenerationScope&) = delete;
 
  private:
   GPT& model_;
   bool was_training_;
+  int threads_;
 };
 
 }  // namespace
@@ -48,7 +59,7 @@ class EvaluationScope {
 std::vector<int> generate(GPT& model, const std::vector<int>& prompt, std::size_t count,
                           const SamplingOptions& options, Rng& rng) {
   check_prompt(model, prompt);
-  EvaluationScope evaluation(model);
+  GenerationScope scope(model);
   const std::size_t C = model.config().context, keep = C / 2;
   std::vector<int> text = prompt;  // everything so far
   model.clear_cache();
@@ -73,7 +84,7 @@ std::vector<int> generate(GPT& model, const std::vector<int>& prompt, std::size_
 std::vector<int> generate_recomputing(GPT& model, const std::vector<int>& prompt, std::size_t count,
                                       const SamplingOptions& options, Rng& rng) {
   check_prompt(model, prompt);
-  EvaluationScope evaluation(model);
+  GenerationScope scope(model);
   const std::size_t C = model.config().context, keep = C / 2;
   std::vector<int> text = prompt;
   std::size_t begin = 0;  // the window is text[begin, end): what the cache would hold

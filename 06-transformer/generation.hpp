@@ -26,8 +26,8 @@ namespace dlfs {
 
 // Feeds prompt (ids, 1 to context of them) through the model, then draws `count` ids one after
 // another with chapter 04's sample_logits (temperature, top-k). Returns the drawn ids (the prompt
-// not included). The model is in evaluation mode for the generation and back in its own mode
-// afterwards. Throws std::invalid_argument on an empty prompt or one longer than the context.
+// not included). The model is in evaluation mode and OpenMP on one thread for the generation,
+// and both back as they were afterwards. Throws std::invalid_argument on an empty prompt or one longer than the context.
 std::vector<int> generate(GPT& model, const std::vector<int>& prompt, std::size_t count,
                           const SamplingOptions& options, Rng& rng);
 

@@ -1,3 +1,5 @@
+#include <omp.h>
+
 #include <catch2/catch.hpp>
 
 #include "06-transformer/generation.hpp"
@@ -79,12 +81,15 @@ TEST_CASE("greedy generation continues with the argmax of a forward pass over th
   CHECK(next[0] == int(best));
 }
 
-TEST_CASE("generation leaves the model as it found it: its mode, and an empty cache", "[06-transformer][generation]") {
+TEST_CASE("generation leaves the model as it found it: its mode, an empty cache, and the thread count",
+          "[06-transformer][generation]") {
   auto gpt = random_gpt(7);
   Rng rng(8);
+  omp_set_num_threads(2);
   generate(*gpt, {1, 2}, 10, {1.0f, 0}, rng);
   CHECK(gpt->training());
   CHECK(gpt->cache_length() == 0);
+  CHECK(omp_get_max_threads() == 2);
   gpt->set_training(false);
   generate(*gpt, {1, 2}, 10, {1.0f, 0}, rng);
   CHECK(!gpt->training());
