@@ -262,28 +262,27 @@ void gemm_block(const Problem& p, std::size_t i0, std::size_t M, std::size_t j0,
 // does that depends on which way the matrix's rows run.
 
 // y[q * incy] = alpha * (X[q, :] . x) + beta * y[q * incy] for q < Q: dot products, for rows that
-// run along k. The Q rows share each load of x; 2Q accumulators hide the FMA latency.
+// run along k. The Q rows share each load of x. Each sum is kept in sixteen lanes (Sum16,
+// common/simd.hpp) so that it has the same bits on every machine.
 template <int Q>
 void dot_rows(std::size_t cols, const float* X, std::size_t ldx, const float* x, float alpha,
               float beta, float* y, std::size_t incy) {
-  Vec acc[Q][2];
-  for (int q = 0; q < Q; ++q) acc[q][0] = acc[q][1] = Vec::zero();
+  constexpr int L = Sum16::kLanes;
+  Sum16 acc[Q];
+  for (int q = 0; q < Q; ++q) acc[q] = Sum16::zero();
   std::size_t k = 0;
-  for (; k + 2 * kW <= cols; k += 2 * kW) {
-    const Vec x0 = Vec::load(x + k), x1 = Vec::load(x + k + kW);
-    for (int q = 0; q < Q; ++q) {
-      acc[q][0] = fma(Vec::load(X + q * ldx + k), x0, acc[q][0]);
-      acc[q][1] = fma(Vec::load(X + q * ldx + k + kW), x1, acc[q][1]);
-    }
+  for (; k + L <= cols; k += L) {
+    const Sum16 xk = Sum16::load(x + k);
+    for (int q = 0; q < Q; ++q) acc[q] = fma(Sum16::load(X + q * ldx + k), xk, acc[q]);
   }
-  for (; k < cols; k += kW) {
-    const int n = int(std::min<std::size_t>(kW, cols - k));
-    const Vec xk = Vec::load(x + k, n);
-    for (int q = 0; q < Q; ++q) acc[q][0] = fma(Vec::load(X + q * ldx + k, n), xk, acc[q][0]);
+  if (k < cols) {
+    const int n = int(cols - k);
+    const Sum16 xk = Sum16::load(x + k, n);
+    for (int q = 0; q < Q; ++q) acc[q] = fma(Sum16::load(X + q * ldx + k, n), xk, acc[q]);
   }
   for (int q = 0; q < Q; ++q) {
     float& out = y[q * incy];
-    out = alpha * hsum(add(acc[q][0], acc[q][1])) + (beta == 0.0f ? 0.0f : beta * out);
+    out = alpha * hsum(acc[q]) + (beta == 0.0f ? 0.0f : beta * out);
   }
 }
 
@@ -367,26 +366,27 @@ bool thin_product(const Problem& p, std::size_t M, std::size_t N) {
 // and there are few of them: a convolution's weight gradient, dW = dy . cols^T, is 6 x 25 outputs
 // summed over k = 20384 output positions in LeNet's first layer. The register tiles would first
 // transpose all of B into panels, a pass over megabytes for 150 numbers. Instead a tile of R x Q
-// dot products keeps one vector accumulator per output, reading kW values of k from each of its
-// R rows of A and Q rows of B at a time (R + Q loads for R*Q multiply-adds), and sums each
-// accumulator's lanes once, at the end. (On one core: 6 x 25 x 50176 from 75 to 122 GFLOPS,
+// dot products keeps one sixteen-lane accumulator per output (Sum16: the same bits on every
+// machine), reading sixteen values of k from each of its R rows of A and Q rows of B at a time
+// (R + Q loads for R*Q multiply-adds), and sums each accumulator's lanes once, at the end. (On one core: 6 x 25 x 50176 from 75 to 122 GFLOPS,
 // 16 x 150 x 6400 from 129 to 157.) The tile, kDotR x kDotQ, is in gemm_kernel.hpp.
 
 template <int R, int Q>
 void dot_tile(std::size_t K, const float* A, std::size_t lda, const float* B, std::size_t ldb,
               float alpha, float beta, float* C, std::size_t ldc) {
-  Vec acc[R][Q];
+  constexpr int L = Sum16::kLanes;
+  Sum16 acc[R][Q];
   for (int r = 0; r < R; ++r)
-    for (int q = 0; q < Q; ++q) acc[r][q] = Vec::zero();
+    for (int q = 0; q < Q; ++q) acc[r][q] = Sum16::zero();
   auto step = [&](std::size_t k, int n) {  // acc[r][q] += A[r, k : k+n] * B[q, k : k+n], lane by lane
-    Vec a[R], b[Q];
-    for (int r = 0; r < R; ++r) a[r] = n == kW ? Vec::load(A + r * lda + k) : Vec::load(A + r * lda + k, n);
-    for (int q = 0; q < Q; ++q) b[q] = n == kW ? Vec::load(B + q * ldb + k) : Vec::load(B + q * ldb + k, n);
+    Sum16 a[R], b[Q];
+    for (int r = 0; r < R; ++r) a[r] = n == L ? Sum16::load(A + r * lda + k) : Sum16::load(A + r * lda + k, n);
+    for (int q = 0; q < Q; ++q) b[q] = n == L ? Sum16::load(B + q * ldb + k) : Sum16::load(B + q * ldb + k, n);
     for (int r = 0; r < R; ++r)
       for (int q = 0; q < Q; ++q) acc[r][q] = fma(a[r], b[q], acc[r][q]);
   };
   std::size_t k = 0;
-  for (; k + kW <= K; k += kW) step(k, kW);  // whole vectors, then one masked
+  for (; k + L <= K; k += L) step(k, L);  // whole runs of sixteen, then one partial
   if (k < K) step(k, int(K - k));
   for (int r = 0; r < R; ++r)
     for (int q = 0; q < Q; ++q) {

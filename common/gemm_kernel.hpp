@@ -32,7 +32,7 @@ using namespace simd;
 
 // The register tile per instruction set (gemm.md, step 5): kMR rows by kNV vectors of columns.
 // And the tile of the long dot products (gemm.cpp): kDotR rows of A by kDotQ rows of B, one
-// accumulator per pair plus the kDotR + kDotQ vectors loaded per step.
+// sixteen-lane accumulator (Sum16: one AVX-512 register, two AVX2 ones) per pair plus the loads.
 #if defined(__AVX512F__)
 constexpr int kMR = 14;  // 14 x 32: 28 accumulators + 2 B vectors + 1 broadcast of 32 registers
 constexpr int kNV = 2;
@@ -40,11 +40,11 @@ constexpr int kDotR = 4, kDotQ = 5;  // 20 accumulators + 9 vectors (4 x 5 measu
 #elif defined(__AVX2__) && defined(__FMA__)
 constexpr int kMR = 6;  // 6 x 16: 12 accumulators + 2 B vectors + 1 broadcast of 16 registers
 constexpr int kNV = 2;
-constexpr int kDotR = 2, kDotQ = 4;  // 8 accumulators + 6 vectors of 16 registers
+constexpr int kDotR = 2, kDotQ = 3;  // 6 sixteen-lane accumulators (12 registers) + the loads of 16
 #else
 constexpr int kMR = 4;  // 4 x 8
 constexpr int kNV = 2;
-constexpr int kDotR = 2, kDotQ = 4;
+constexpr int kDotR = 1, kDotQ = 3;  // 3 sixteen-lane accumulators: 12 of the 16 SSE registers
 #endif
 
 constexpr int kNR = kNV * kW;  // columns of the register tile; packed B micro-panels are this wide

@@ -102,11 +102,71 @@ struct Vec {
 inline Vec fma(Vec a, Vec b, Vec c) { return {a.v * b.v + c.v}; }
 inline Vec mul(Vec a, Vec b) { return {a.v * b.v}; }
 inline Vec add(Vec a, Vec b) { return {a.v + b.v}; }
-inline float hsum(Vec a) { return (a.v[0] + a.v[1]) + (a.v[2] + a.v[3]); }
+inline float hsum(Vec a) { return (a.v[0] + a.v[2]) + (a.v[1] + a.v[3]); }  // halving, as the others
 
 #endif
 
 constexpr int kW = Vec::kWidth;
+
+// Sum16: sixteen float lanes on every instruction set, for sums whose bits must not depend on the
+// machine. A long sum kept in SIMD lanes rounds in an order set by the lane count: lane l adds the
+// terms l, l + W, l + 2W, ..., and the lanes are added at the end. With W = 8 (AVX2) and W = 16
+// (AVX-512) the same dot product comes out different in its last bit, and a training run that
+// takes thousands of them differs in its fourth digit from one machine to the next. A Sum16 keeps
+// sixteen lanes whatever W is (one AVX-512 register, two AVX2 ones, four portable ones), lane l
+// always holding terms l, l + 16, l + 32, ..., and hsum adds them by halving (lane l + lane l+8,
+// then l + l+4, l + l+2, l + l+1), the order every hsum above uses. So every machine with FMA adds
+// the same products in the same order. (The portable a*b + c is fused only where the compiler
+// targets FMA; elsewhere the bits differ anyway.)
+struct Sum16 {
+  static constexpr int kLanes = 16;
+  static constexpr int kParts = kLanes / kW;
+  Vec part[kParts];
+
+  static Sum16 zero() {
+    Sum16 s;
+    for (Vec& v : s.part) v = Vec::zero();
+    return s;
+  }
+  static Sum16 load(const float* p) {  // p[0, 16)
+    Sum16 s;
+    for (int i = 0; i < kParts; ++i) s.part[i] = Vec::load(p + i * kW);
+    return s;
+  }
+  static Sum16 load(const float* p, int n) {  // p[0, n) for n < 16, the other lanes zero
+    Sum16 s;
+    for (int i = 0; i < kParts; ++i) {
+      const int lanes = n - i * kW;
+      s.part[i] = lanes >= kW ? Vec::load(p + i * kW) : lanes > 0 ? Vec::load(p + i * kW, lanes) : Vec::zero();
+    }
+    return s;
+  }
+};
+inline Sum16 fma(const Sum16& a, const Sum16& b, Sum16 c) {
+  for (int i = 0; i < Sum16::kParts; ++i) c.part[i] = fma(a.part[i], b.part[i], c.part[i]);
+  return c;
+}
+inline float hsum(Sum16 s) {
+  for (int half = Sum16::kParts / 2; half >= 1; half /= 2)
+    for (int i = 0; i < half; ++i) s.part[i] = add(s.part[i], s.part[i + half]);
+  return hsum(s.part[0]);
+}
+
+// The sum of term(i) for i < n in Sum16's order (term i in lane i % 16, the lanes added by
+// halving), as plain loops the compiler vectorizes: for reductions outside the GEMM whose bits must
+// not depend on the machine (batch normalization's statistics). An `omp simd reduction` would
+// pick the lane count from the instruction set.
+template <class Term>
+float sum16(std::size_t n, Term term) {
+  float lanes[16] = {};
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int l = 0; l < 16; ++l) lanes[l] += term(i + l);
+  for (int l = 0; i + l < n; ++l) lanes[l] += term(i + l);
+  for (int half = 8; half >= 1; half /= 2)
+    for (int l = 0; l < half; ++l) lanes[l] += lanes[l + half];
+  return lanes[0];
+}
 
 // dst[0, n) = src[0, n). For the short runs of small images (a 10-float row of LeNet's second
 // convolution) a call to memmove costs more than the copy, and a scalar loop mispredicts its exit

@@ -1,5 +1,6 @@
 #include <omp.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
@@ -216,6 +217,53 @@ TEST_CASE("sgemm gives bitwise the same result on one thread and on two", "[comm
   }
 }
 
+
+namespace {
+
+// a . b in the order every machine uses (Sum16, common/simd.hpp): lane l takes the products of
+// terms l, l + 16, l + 32, ... by fused multiply-adds, then the lanes are added by halving.
+float dot_in_sixteen_lanes(const float* a, const float* b, std::size_t n) {
+  float lanes[16] = {};
+  for (std::size_t k = 0; k < n; ++k) lanes[k % 16] = std::fma(a[k], b[k], lanes[k % 16]);
+  for (int half = 8; half >= 1; half /= 2)
+    for (int l = 0; l < half; ++l) lanes[l] += lanes[l + half];
+  return lanes[0];
+}
+
+}  // namespace
+
+TEST_CASE("sgemm's dot products add in the same order on every machine (AVX2, AVX-512)", "[common][gemm]") {
+  // A sum kept in SIMD lanes rounds according to the lane count; the dot-product paths keep
+  // sixteen lanes on every instruction set, so their results equal this one order to the bit,
+  // wherever the test runs. The long dot products (M N <= 8192, K >= 1024) sum k in slices of
+  // 1024, each slice's lanes reduced and added to C in turn; the matrix-vector paths sum all of k.
+  Rng rng(5);
+  SECTION("long dot products, in slices of 1024") {
+    const std::size_t M = 5, N = 7, K = 3001, slice = 1024;
+    Tensor A = random_tensor({M, K}, rng), B = random_tensor({N, K}, rng), C({M, N});
+    sgemm(Trans::No, Trans::Yes, M, N, K, 1.0f, A.data(), K, B.data(), K, 0.0f, C.data(), N);
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < M; ++i)
+      for (std::size_t j = 0; j < N; ++j) {
+        float expected = 0.0f;
+        for (std::size_t k0 = 0; k0 < K; k0 += slice)
+          expected += dot_in_sixteen_lanes(&A[i * K + k0], &B[j * K + k0], std::min(slice, K - k0));
+        differ += C[i * N + j] != expected;
+      }
+    REQUIRE(differ == 0);
+  }
+  SECTION("matrix-vector products and two columns thin") {
+    for (std::size_t N : {1, 2}) {
+      const std::size_t M = 9, K = 1000;
+      Tensor A = random_tensor({M, K}, rng), B = random_tensor({N, K}, rng), C({M, N});
+      sgemm(Trans::No, Trans::Yes, M, N, K, 1.0f, A.data(), K, B.data(), K, 0.0f, C.data(), N);
+      std::size_t differ = 0;
+      for (std::size_t i = 0; i < M; ++i)
+        for (std::size_t j = 0; j < N; ++j) differ += C[i * N + j] != dot_in_sixteen_lanes(&A[i * K], &B[j * K], K);
+      REQUIRE(differ == 0);
+    }
+  }
+}
 TEST_CASE("sgemm called from inside an OpenMP parallel region gives right results", "[common][gemm][threads]") {
   // Each thread of the caller's region runs its own product; sgemm must not nest more threads
   // (it sees omp_in_parallel()) and must not share scratch space between the callers.
