@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <limits>
 #include <memory>
 #include <numbers>
@@ -115,7 +116,15 @@ WeatherDays parse_weather(std::string_view text, const std::string& source) {
   return weather_from_table(parse_csv(text, source));
 }
 
-WeatherDays read_weather(const std::string& path) { return weather_from_table(read_csv(path)); }
+WeatherDays read_weather(const std::string& path) {
+  // A missing file says where the data set comes from; any other failure (a directory it may not
+  // search) is read_csv's to report.
+  std::error_code error;
+  if (!std::filesystem::exists(path, error) && !error)
+    throw std::runtime_error(path + ": cannot open: no such file (seattle-weather.csv comes with Debian's "
+                             "python3-vega-datasets: ./dlfs setup installs it; --data reads another copy)");
+  return weather_from_table(read_csv(path));
+}
 
 const std::vector<std::string> kWeatherFeatureNames = {"precipitation", "temp_max", "temp_min",
                                                        "wind",          "season_sin", "season_cos"};

@@ -83,13 +83,29 @@ LabeledImages load_idx_images(const std::string& images_path, const std::string&
   return out;
 }
 
+namespace {
+
+constexpr const char* kHowToGetIt =
+    "install Debian's dataset-fashion-mnist with ./dlfs setup (or apt-get install dataset-fashion-mnist), "
+    "or point --data or DLFS_DATA at a directory holding the four IDX files";
+
+// The file `name` in dir: gzipped as Debian ships it ("name.gz"), or uncompressed ("name", as
+// the files are after gunzip). zlib reads both, so only the name differs.
+std::string idx_path(const std::string& dir, const std::string& name) {
+  const std::string gz = dir + "/" + name + ".gz", plain = dir + "/" + name;
+  if (std::filesystem::exists(gz)) return gz;
+  if (std::filesystem::exists(plain)) return plain;
+  throw std::runtime_error(gz + ": no such file (nor " + name + " uncompressed): " + kHowToGetIt);
+}
+
+}  // namespace
+
 FashionMnist load_fashion_mnist(const std::string& dir, std::size_t train_limit) {
-  if (!std::filesystem::is_directory(dir))
-    throw std::runtime_error(dir + ": no such directory (install Debian's dataset-fashion-mnist "
-                             "with ./dlfs setup, or point --data or DLFS_DATA at the IDX files)");
+  if (!std::filesystem::is_directory(dir)) throw std::runtime_error(dir + ": no such directory (" + kHowToGetIt + ")");
   FashionMnist data;
-  data.train = load_idx_images(dir + "/train-images-idx3-ubyte.gz", dir + "/train-labels-idx1-ubyte.gz", train_limit);
-  data.test = load_idx_images(dir + "/t10k-images-idx3-ubyte.gz", dir + "/t10k-labels-idx1-ubyte.gz");
+  data.train = load_idx_images(idx_path(dir, "train-images-idx3-ubyte"), idx_path(dir, "train-labels-idx1-ubyte"),
+                               train_limit);
+  data.test = load_idx_images(idx_path(dir, "t10k-images-idx3-ubyte"), idx_path(dir, "t10k-labels-idx1-ubyte"));
   for (const LabeledImages* split : {&data.train, &data.test})
     if (split->rows != 28 || split->cols != 28)
       throw std::runtime_error(dir + ": Fashion-MNIST images must be 28x28, found " +

@@ -1,6 +1,7 @@
 // Fashion-MNIST (Xiao, Rasul & Vollgraf, 2017): 70 000 28x28 grayscale images of clothing in
 // 10 classes, 60 000 for training and 10 000 for testing. Debian ships it in the package
-// dataset-fashion-mnist under /usr/share/datasets/fashion-mnist as four gzipped IDX files.
+// dataset-fashion-mnist under /usr/share/datasets/fashion-mnist as four gzipped IDX files; the
+// loader also reads them uncompressed.
 #pragma once
 
 #include <array>
@@ -42,9 +43,11 @@ inline constexpr const char* kDefaultFashionMnistDir = "/usr/share/datasets/fash
 // The directory to read from: the flag's value if given, else $DLFS_DATA, else the Debian path.
 std::string fashion_mnist_dir(const std::string& flag_value = "");
 
-// Loads both splits from `dir`. train_limit > 0 keeps only the first train_limit training
+// Loads both splits from `dir`: train-images-idx3-ubyte.gz and the three others, or the same
+// names without .gz (uncompressed). train_limit > 0 keeps only the first train_limit training
 // examples (for quick runs). Throws std::runtime_error naming the file for any bad or missing
-// file, and for images and labels that disagree in count or have the wrong shape.
+// file (a missing one names the Debian package that provides the set), and for images and
+// labels that disagree in count or have the wrong shape.
 FashionMnist load_fashion_mnist(const std::string& dir, std::size_t train_limit = 0);
 
 // One split: images file + labels file (e.g. "train-images-idx3-ubyte.gz").

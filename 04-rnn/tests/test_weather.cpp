@@ -198,5 +198,5 @@ TEST_CASE("A malformed, truncated or incomplete weather file gives one clear err
   CHECK_THAT(weather_error(""), Contains("bad.csv"));
   CHECK(weather_error(kTiny).empty());
   CHECK_THROWS_WITH(read_weather("/nonexistent/dir/weather.csv"),
-                    Contains("/nonexistent/dir/weather.csv") && Contains("cannot open"));
+                    Contains("/nonexistent/dir/weather.csv: cannot open") && Contains("python3-vega-datasets"));
 }
