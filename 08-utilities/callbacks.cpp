@@ -2,10 +2,43 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
 
 #include "common/safetensors.hpp"
 
 namespace dlfs {
+
+namespace {
+
+// A double as text that reads back to the same double (17 significant digits always suffice).
+std::string exact(double value) {
+  char text[40];
+  std::snprintf(text, sizeof text, "%.17g", value);
+  return text;
+}
+
+// The entry `key` of a checkpoint's metadata as a number; throws naming the file and the key.
+double number_entry(const std::string& path, const Metadata& metadata, const std::string& key) {
+  const auto it = metadata.find(key);
+  if (it == metadata.end())
+    throw std::runtime_error(path + ": checkpoint metadata has no \"" + key +
+                             "\" (written by a run without this callback?)");
+  char* end = nullptr;
+  const double value = std::strtod(it->second.c_str(), &end);
+  if (it->second.empty() || *end != '\0' || std::isnan(value))
+    throw std::runtime_error(path + ": checkpoint metadata \"" + key + "\" is not a number: '" + it->second + "'");
+  return value;
+}
+
+std::size_t count_entry(const std::string& path, const Metadata& metadata, const std::string& key) {
+  const double value = number_entry(path, metadata, key);
+  if (value < 0 || value > 1e15 || value != std::floor(value))
+    throw std::runtime_error(path + ": checkpoint metadata \"" + key + "\" is not a count: '" + metadata.at(key) + "'");
+  return std::size_t(value);
+}
+
+}  // namespace
 
 double monitored_score(const EpochLog& log, Monitor monitor) {
   const double value = monitor == Monitor::ValLoss ? -log.validation.loss : log.validation.accuracy;
@@ -38,6 +71,25 @@ void MetricsCsvCallback::on_epoch_end(Trainer&, const EpochLog& log) {
                   log.seconds});
 }
 
+void EarlyStopping::on_fit_begin(Trainer& t) {
+  if (stopped_) t.stop();
+}
+
+void EarlyStopping::save_state(Trainer&, NamedTensors&, Metadata& metadata) {
+  metadata["early_stopping.best"] = exact(best_);
+  metadata["early_stopping.best_epoch"] = std::to_string(best_epoch_);
+  metadata["early_stopping.bad_epochs"] = std::to_string(bad_epochs_);
+  metadata["early_stopping.stopped"] = stopped_ ? "1" : "0";
+}
+
+void EarlyStopping::load_state(Trainer&, const std::string& path, const Metadata& metadata) {
+  const double best = number_entry(path, metadata, "early_stopping.best");
+  const std::size_t best_epoch = count_entry(path, metadata, "early_stopping.best_epoch");
+  const std::size_t bad_epochs = count_entry(path, metadata, "early_stopping.bad_epochs");
+  const std::size_t stopped = count_entry(path, metadata, "early_stopping.stopped");
+  best_ = best, best_epoch_ = best_epoch, bad_epochs_ = bad_epochs, stopped_ = stopped != 0;
+}
+
 void EarlyStopping::on_epoch_end(Trainer& t, const EpochLog& log) {
   const double score = monitored_score(log, monitor_);
   if (score > best_ + min_delta_) {
@@ -68,8 +120,25 @@ void KeepBest::on_epoch_end(Trainer& t, const EpochLog& log) {
   for (Parameter* p : t.model().parameters()) best_values_.push_back(p->value);
 }
 
+void KeepBest::save_state(Trainer& t, NamedTensors& tensors, Metadata& metadata) {
+  const std::vector<Parameter*> params = t.model().parameters();
+  if (best_values_.size() != params.size()) {  // no best yet: room for one (a resume fills it)
+    best_values_.clear();
+    for (Parameter* p : params) best_values_.push_back(p->value);
+  }
+  for (std::size_t i = 0; i < params.size(); ++i) tensors.emplace_back("keep_best." + params[i]->name, &best_values_[i]);
+  metadata["keep_best.best"] = exact(best_);
+  metadata["keep_best.best_epoch"] = std::to_string(best_epoch_);
+}
+
+void KeepBest::load_state(Trainer&, const std::string& path, const Metadata& metadata) {
+  const double best = number_entry(path, metadata, "keep_best.best");
+  best_epoch_ = count_entry(path, metadata, "keep_best.best_epoch");
+  best_ = best;
+}
+
 void KeepBest::on_fit_end(Trainer& t) {
-  if (!restore_ || best_values_.empty()) return;
+  if (!restore_ || best_epoch_ == 0) return;
   const auto params = t.model().parameters();
   for (std::size_t i = 0; i < params.size(); ++i) params[i]->value.copy_from(best_values_[i]);
 }

@@ -59,7 +59,11 @@ class EarlyStopping : public Callback {
  public:
   explicit EarlyStopping(std::size_t patience, Monitor monitor = Monitor::ValLoss, double min_delta = 0.0)
       : patience_(patience), monitor_(monitor), min_delta_(min_delta) {}
+  void on_fit_begin(Trainer& t) override;  // a run resumed after its stop stays stopped
   void on_epoch_end(Trainer& t, const EpochLog& log) override;
+  // The best value, its epoch, the epochs since and whether it stopped: "early_stopping.*" entries.
+  void save_state(Trainer& t, NamedTensors& tensors, Metadata& metadata) override;
+  void load_state(Trainer& t, const std::string& path, const Metadata& metadata) override;
   bool stopped() const { return stopped_; }
   std::size_t best_epoch() const { return best_epoch_; }
 
@@ -94,6 +98,9 @@ class KeepBest : public Callback {
       : path_(std::move(path)), monitor_(monitor), restore_(restore_best), extra_(std::move(extra)) {}
   void on_epoch_end(Trainer& t, const EpochLog& log) override;
   void on_fit_end(Trainer& t) override;
+  // The best weights so far as tensors "keep_best.<name>", the best value and its epoch as entries.
+  void save_state(Trainer& t, NamedTensors& tensors, Metadata& metadata) override;
+  void load_state(Trainer& t, const std::string& path, const Metadata& metadata) override;
   std::size_t best_epoch() const { return best_epoch_; }
   double best_score() const { return best_; }
 
@@ -103,7 +110,7 @@ class KeepBest : public Callback {
   bool restore_;
   Metadata extra_;
   double best_ = -1e300;
-  std::size_t best_epoch_ = 0;
+  std::size_t best_epoch_ = 0;       // 0: none yet
   std::vector<Tensor> best_values_;  // copies of every parameter at the best epoch
 };
 

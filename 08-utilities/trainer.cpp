@@ -65,12 +65,20 @@ Evaluation Trainer::evaluate(const Examples& data) {
 
 void Trainer::save_checkpoint(const std::string& path) {
   const TrainingState state{epoch_, step_, loader_.rng().state(), optimizer_.name()};
-  dlfs::save_checkpoint(path, model_.name(), named_values(model_.parameters()), optimizer_.state(), state, options_.run);
+  NamedTensors tensors = named_values(model_.parameters());
+  Metadata metadata = options_.run;
+  for (auto& c : callbacks_) c->save_state(*this, tensors, metadata);
+  dlfs::save_checkpoint(path, model_.name(), tensors, optimizer_.state(), state, metadata);
 }
 
 void Trainer::resume(const std::string& path) {
-  const TrainingState state = load_checkpoint(path, model_.name(), named_values(model_.parameters()),
-                                              optimizer_.state(), optimizer_.name(), options_.run);
+  NamedTensors tensors = named_values(model_.parameters());
+  Metadata unused;
+  for (auto& c : callbacks_) c->save_state(*this, tensors, unused);  // which tensors the callbacks keep
+  const TrainingState state =
+      load_checkpoint(path, model_.name(), tensors, optimizer_.state(), optimizer_.name(), options_.run);
+  const Metadata metadata = read_safetensors(path).metadata;  // the callbacks' entries
+  for (auto& c : callbacks_) c->load_state(*this, path, metadata);
   epoch_ = state.epoch;
   step_ = state.step;
   loader_.rng().set_state(state.rng);

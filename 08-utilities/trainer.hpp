@@ -21,7 +21,10 @@
 //   on_fit_end
 //
 // The Trainer counts epochs and steps itself, so fit(10) after resume() from a checkpoint written
-// at epoch 4 trains epochs 5..10 and ends with the same weights as an uninterrupted fit(10).
+// at epoch 4 trains epochs 5..10 and ends with the same weights as an uninterrupted fit(10). A
+// callback that remembers earlier epochs (early stopping's patience, the best weights so far, a
+// dropout layer's random stream) puts that memory into the checkpoint too (save_state), so the
+// resumed run decides exactly as the uninterrupted one would.
 #pragma once
 
 #include <cmath>
@@ -60,6 +63,15 @@ class Callback {
   virtual void on_batch_end(Trainer&, double /*batch_loss*/) {}
   virtual void on_epoch_end(Trainer&, const EpochLog&) {}
   virtual void on_fit_end(Trainer&) {}
+
+  // State carried from epoch to epoch, for checkpoints. save_state adds tensors (by pointer,
+  // under names of the callback's own, e.g. "keep_best.0.weight") and metadata entries ("early_stopping.
+  // bad_epochs"). On resume the Trainer calls save_state to learn which tensors to fill, fills them
+  // from the file, then calls load_state with the file's metadata, which reads the entries back and
+  // throws std::runtime_error naming `path` when one is missing or malformed. Stateless callbacks
+  // keep these empty.
+  virtual void save_state(Trainer&, NamedTensors& /*tensors*/, Metadata& /*metadata*/) {}
+  virtual void load_state(Trainer&, const std::string& /*path*/, const Metadata& /*metadata*/) {}
 };
 
 struct TrainerOptions {
@@ -104,9 +116,11 @@ class Trainer {
   void stop() { stop_requested_ = true; }
   bool interrupted() const { return interrupted_; }
 
-  // Everything needed to continue exactly: parameters, optimizer state, the loader's Rng, epoch, step.
+  // Everything needed to continue exactly: parameters, optimizer state, the loader's Rng, epoch,
+  // step, and every callback's state.
   void save_checkpoint(const std::string& path);
-  // Restores all of that from a checkpoint (validated fully before anything changes).
+  // Restores all of that from a checkpoint; add the callbacks first, so they get their state back.
+  // A file that does not fit this model, optimizer and run is refused before anything changes.
   void resume(const std::string& path);
 
   Layer& model() { return model_; }

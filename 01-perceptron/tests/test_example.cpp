@@ -1,14 +1,9 @@
 // The example program, run as a learner runs it: its defaults must reach the chapter's
 // accuracies, and bad input must end in one line on stderr and a non-zero exit status.
-#include <sys/wait.h>
-
 #include <catch2/catch.hpp>
-#include <cstdlib>
-#include <fstream>
-#include <map>
-#include <sstream>
 #include <string>
 
+#include "tests/support/example_runs.hpp"
 #include "tests/support/tmp.hpp"
 
 #ifndef DLFS_PERCEPTRON_EXE
@@ -17,46 +12,13 @@
 
 namespace {
 
-struct Run {
-  int status = -1;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using dlfs::test::result_line;
+using dlfs::test::Run;
 
 // Runs the example with these arguments (shell syntax), capturing stdout and stderr.
 Run run_example(const std::string& args) {
   const std::string dir = dlfs::test::scratch_dir("01-perceptron-example");
-  const std::string command =
-      std::string("'") + DLFS_PERCEPTRON_EXE + "' " + args + " >'" + dir + "/out' 2>'" + dir + "/err'";
-  const int raw = std::system(command.c_str());
-  Run r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.out = slurp(dir + "/out");
-  r.err = slurp(dir + "/err");
-  return r;
-}
-
-// The key=value pairs of the last line, which must start with "result: ".
-std::map<std::string, std::string> result_line(const std::string& out) {
-  REQUIRE(!out.empty());
-  REQUIRE(out.back() == '\n');
-  const std::size_t start = out.rfind('\n', out.size() - 2) + 1;  // 0 when there is one line
-  const std::string line = out.substr(start, out.size() - 1 - start);
-  REQUIRE(line.rfind("result: ", 0) == 0);
-  std::map<std::string, std::string> pairs;
-  std::istringstream words(line.substr(8));
-  for (std::string word; words >> word;) {
-    const std::size_t eq = word.find('=');
-    REQUIRE(eq != std::string::npos);
-    pairs[word.substr(0, eq)] = word.substr(eq + 1);
-  }
-  return pairs;
+  return dlfs::test::run_program(std::string("'") + DLFS_PERCEPTRON_EXE + "' " + args, dir);
 }
 
 int count_lines(const std::string& s) {

@@ -3,6 +3,9 @@
 //   build/03-cnn/cnn                               LeNet-5, batch 32, SGD lr 0.1 cosine, 10 epochs
 //   build/03-cnn/cnn --model alexnet               the AlexNet-style network: lr 0.05, 15 epochs
 //   build/03-cnn/cnn --limit 5000 --epochs 2       a quick run
+//   build/03-cnn/cnn --save m.safetensors          keep the trained model (the file format: chapter 08)
+//   build/03-cnn/cnn --checkpoint c.safetensors    after every epoch, save all it takes to resume
+//   build/03-cnn/cnn --resume c.safetensors        continue an interrupted run (same flags)
 //
 // Writes runs/03-cnn/<model>/{metrics.csv, curves.svg, confusion.svg, filters.svg,
 // feature_maps_1.svg, feature_maps_2.svg} and ends with a `result:` line.
@@ -20,6 +23,7 @@
 #include "common/fashion_mnist.hpp"
 #include "common/metrics_csv.hpp"
 #include "common/plot_svg.hpp"
+#include "common/safetensors.hpp"
 #include "common/system.hpp"
 
 using namespace dlfs;
@@ -27,6 +31,13 @@ using namespace dlfs;
 namespace {
 
 constexpr std::size_t kModelDefault = std::size_t(-1);  // "--epochs not given"
+
+// A float as text that reads back to the same float (9 significant digits always suffice).
+std::string exact(float value) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", double(value));
+  return buf;
+}
 
 void print_summary(Sequential& model) {
   const std::vector<LayerSummary> rows = summarize(model, {1, 1, 28, 28});
@@ -96,7 +107,8 @@ void write_feature_maps(Sequential& model, const Tensor& image, const std::strin
 
 int main(int argc, char** argv) {
   CLI::App app{"Train a CNN (LeNet-5 or AlexNet-style) on Fashion-MNIST (chapter 03)"};
-  std::string model_name = "lenet", data_flag, out_dir, schedule_name = "cosine";
+  std::string model_name = "lenet", data_flag, out_dir, schedule_name = "cosine", save_path, checkpoint_path,
+              resume_path;
   float lr = -1.0f;  // the model's own default, below (a sentinel no valid --lr can take)
   // Batch 32, not chapter 02's 64: twice the (noisier) steps per epoch generalise better here
   // (LeNet-5, seeds 42, 1, 2: 0.9044, 0.8994, 0.9059 test accuracy at 32; 0.9003, 0.8981 at 64 for seeds 42, 1).
@@ -126,6 +138,9 @@ int main(int argc, char** argv) {
   app.add_option("--micro-batch", micro_batch,
                  "forward and backward in slices of this many images, one update per batch (0: the whole batch at once)")
       ->check(CLI::Range(std::size_t(0), std::size_t(60000)));
+  app.add_option("--save", save_path, "save the trained model to FILE (safetensors)");
+  app.add_option("--checkpoint", checkpoint_path, "after every epoch, write FILE with all it takes to resume the run");
+  app.add_option("--resume", resume_path, "continue the run that wrote checkpoint FILE (give it the same flags)");
   CLI11_PARSE(app, argc, argv);
   if (out_dir.empty()) out_dir = "runs/03-cnn/" + model_name;
   // The deeper network needs a smaller step and more of them. With plain SGD at lr 0.1 its loss
@@ -168,9 +183,26 @@ int main(int argc, char** argv) {
     MetricsCsv csv(out_dir + "/metrics.csv",
                    {"epoch", "lr", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "seconds"});
     Series train_loss{"train", {}}, test_loss{"test", {}}, train_acc{"train", {}}, test_acc{"test", {}};
-    std::size_t step = 0;
+    std::size_t step = 0, first_epoch = 1;
+    // The parameters by name ("0.weight", ...): what model files and checkpoints hold. A checkpoint
+    // continues only the run that wrote it (chapter 02's example does the same): same settings, or
+    // the schedule, the shuffling or the slices' sums would differ from the uninterrupted run.
+    const NamedTensors weights = named_values(model.parameters());
+    const Metadata run = {{"run", "model=" + model_name + " lr=" + exact(lr) + " schedule=" + schedule_name +
+                                      " batch=" + std::to_string(batch) + " epochs=" + std::to_string(epochs) +
+                                      " seed=" + std::to_string(seed) + " limit=" + std::to_string(limit) +
+                                      " micro_batch=" + std::to_string(micro_batch)}};
+    if (!resume_path.empty()) {
+      // Weights, the shuffling stream and the step counter (plain SGD keeps no other state).
+      const TrainingState state = load_checkpoint(resume_path, model.name(), weights, sgd.state(), sgd.name(), run);
+      rng.set_state(state.rng);
+      step = state.step;
+      first_epoch = state.epoch + 1;
+      std::printf("resumed %s after epoch %zu (step %zu)\n", resume_path.c_str(), state.epoch, step);
+    }
     double train_seconds = 0.0;
-    for (std::size_t epoch = 1; epoch <= epochs; ++epoch) {
+    std::size_t epochs_run = 0;
+    for (std::size_t epoch = first_epoch; epoch <= epochs; ++epoch) {
       const float lr_now = schedule(step);
       TrainOptions options;
       options.batch_size = batch;
@@ -178,7 +210,7 @@ int main(int argc, char** argv) {
       for (Sequential& replica : replicas) options.replicas.push_back(&replica);
       options.label = "epoch " + std::to_string(epoch) + "/" + std::to_string(epochs);
       const EpochStats stats = train_epoch(model, sgd, softmax_cross_entropy, train, rng, schedule, step, options);
-      train_seconds += stats.seconds;
+      train_seconds += stats.seconds, ++epochs_run;
       const Evaluation ev = evaluate(model, softmax_cross_entropy, test);
       std::printf("epoch %zu: train_loss %.4f train_accuracy %.4f test_loss %.4f test_accuracy %.4f (%.2fs)\n", epoch,
                   stats.loss, stats.accuracy, ev.loss, ev.accuracy, stats.seconds);
@@ -186,6 +218,8 @@ int main(int argc, char** argv) {
       csv.write_row({double(epoch), lr_now, stats.loss, stats.accuracy, ev.loss, ev.accuracy, stats.seconds});
       train_loss.y.push_back(stats.loss), test_loss.y.push_back(ev.loss);
       train_acc.y.push_back(stats.accuracy), test_acc.y.push_back(ev.accuracy);
+      if (!checkpoint_path.empty())  // written atomically: a crash leaves the previous epoch's
+        save_checkpoint(checkpoint_path, model.name(), weights, sgd.state(), {epoch, step, rng.state(), sgd.name()}, run);
     }
 
     const Evaluation final_eval = evaluate(model, softmax_cross_entropy, test);
@@ -203,11 +237,18 @@ int main(int argc, char** argv) {
                        out_dir);
     std::printf("wrote metrics.csv, curves.svg, confusion.svg, filters.svg, feature_maps_1.svg, feature_maps_2.svg to %s\n",
                 out_dir.c_str());
+    if (!save_path.empty()) {
+      // The standardization it was trained with is part of the model, as for chapter 02's mlp.
+      save_model(save_path, model.name(), weights,
+                 {{"pixel_mean", exact(mean)}, {"pixel_stddev", exact(stddev)},
+                  {"test_accuracy", exact(float(final_eval.accuracy))}});
+      std::printf("saved %s\n", save_path.c_str());
+    }
 
     std::printf("result: model=%s test_accuracy=%.4f test_loss=%.4f epochs=%zu seconds_per_epoch=%.3f "
                 "peak_rss_mb=%.1f threads=%d parameters=%zu batch=%zu lr=%g\n",
                 model_name.c_str(), final_eval.accuracy, final_eval.loss, epochs,
-                epochs ? train_seconds / double(epochs) : 0.0, peak_rss_mb(), threads, parameter_count(model), batch,
+                epochs_run ? train_seconds / double(epochs_run) : 0.0, peak_rss_mb(), threads, parameter_count(model), batch,
                 double(lr));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cnn: error: %s\n", e.what());

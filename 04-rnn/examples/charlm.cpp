@@ -6,6 +6,8 @@
 //   build/04-rnn/charlm --save runs/04-rnn/lstm.safetensors
 //   build/04-rnn/charlm --load runs/04-rnn/lstm.safetensors --minutes 0 --sample 400 --temperature 0.7 --prompt "Love "
 //   build/04-rnn/charlm --text book.txt                  any UTF-8 text file instead of the fortunes
+//   build/04-rnn/charlm --epochs 3 --checkpoint c.safetensors    after every epoch, save all it takes to resume
+//   build/04-rnn/charlm --epochs 3 --resume c.safetensors        continue an interrupted run (same flags)
 //
 // Training is chapter 08's Trainer (chapter 02's train_on_batch on every batch) on windows of
 // T + 1 characters, each started from a zero state (truncated backpropagation through time, see the
@@ -34,6 +36,7 @@
 #include "08-utilities/trainer.hpp"
 #include "common/metrics_csv.hpp"
 #include "common/plot_svg.hpp"
+#include "common/safetensors.hpp"
 #include "common/system.hpp"
 
 using namespace dlfs;
@@ -78,6 +81,25 @@ class EvaluateEvery : public Callback {
 
   // Since construction, without the evaluations.
   double training_seconds() const { return clock_.seconds() - eval_seconds_; }
+
+  // The losses summed since the last report, for checkpoints: the first report after a resume
+  // averages the same steps as the uninterrupted run's.
+  void save_state(Trainer&, NamedTensors&, Metadata& metadata) override {
+    char sum[40];
+    std::snprintf(sum, sizeof sum, "%.17g", loss_sum_);  // reads back to the same double
+    metadata["evaluate_every.loss_sum"] = sum;
+    metadata["evaluate_every.losses"] = std::to_string(losses_);
+  }
+  void load_state(Trainer&, const std::string& path, const Metadata& metadata) override {
+    const auto sum = metadata.find("evaluate_every.loss_sum"), count = metadata.find("evaluate_every.losses");
+    char *sum_end = nullptr, *count_end = nullptr;
+    const double loss_sum = sum == metadata.end() ? 0.0 : std::strtod(sum->second.c_str(), &sum_end);
+    const unsigned long long losses = count == metadata.end() ? 0 : std::strtoull(count->second.c_str(), &count_end, 10);
+    if (!sum_end || *sum_end != '\0' || !count_end || *count_end != '\0' || !std::isfinite(loss_sum))
+      throw std::runtime_error(path + ": checkpoint metadata has no readable \"evaluate_every.loss_sum\" and "
+                               "\"evaluate_every.losses\" (written by a run without --minutes?)");
+    loss_sum_ = loss_sum, losses_ = std::size_t(losses);
+  }
 
  private:
   std::size_t every_;
@@ -145,7 +167,8 @@ int main(int argc, char** argv) {
   Stopwatch wall;
   CLI::App app{"Train a character-level language model (chapter 04) and sample from it"};
   CharModelConfig config;
-  std::string fortunes_dir = kDefaultFortunesDir, text_path, save_path, load_path, prompt_text, out_dir, split_dir;
+  std::string fortunes_dir = kDefaultFortunesDir, text_path, save_path, load_path, prompt_text, out_dir, split_dir,
+              checkpoint_path, resume_path;
   std::size_t steps = 64, batch = 32, sample_chars = 300, num_samples = 1, top_k = 0, eval_every = 100,
               eval_windows = 256, epochs = 0;
   float lr = 2e-3f, clip = 1.0f, temperature = 0.8f;
@@ -184,6 +207,9 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "threads (0: all cores); each further thread trains a copy of the model on its share of every batch")
       ->check(CLI::Range(0, 1024));
   app.add_option("--out", out_dir, "where to write metrics.csv and curves.svg (default: runs/04-rnn/charlm-<cell>)");
+  app.add_option("--checkpoint", checkpoint_path, "after every epoch, write FILE with all it takes to resume the run");
+  app.add_option("--resume", resume_path, "continue the run that wrote checkpoint FILE (give it the same flags)")
+      ->excludes(load);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -193,6 +219,8 @@ int main(int argc, char** argv) {
   }
 
   try {
+    if ((!checkpoint_path.empty() || !resume_path.empty()) && !(minutes > 0))
+      throw std::runtime_error("--checkpoint and --resume need training: --minutes 0 trains nothing");
     threads = set_threads(threads);
     const TextCorpus corpus = text_path.empty() ? load_fortunes(fortunes_dir) : load_text_file(text_path);
     const CleaningCounts& c = corpus.cleaning;
@@ -275,6 +303,16 @@ int main(int argc, char** argv) {
       replica.set_needs_input_grad(false);
       options.replicas.push_back(&replica);
     }
+    // A checkpoint continues only the run that wrote it: the same network and settings (the thread
+    // count included: it sets the replicas, and so the order of the gradient sums).
+    char lr_text[32], clip_text[32];
+    std::snprintf(lr_text, sizeof lr_text, "%.9g", double(lr));  // reads back to the same float
+    std::snprintf(clip_text, sizeof clip_text, "%.9g", double(clip));
+    options.run = {{"run", "embedding=" + std::to_string(lm.config.embedding) + " seq=" + std::to_string(steps) +
+                               " batch=" + std::to_string(batch) + " lr=" + lr_text + " clip=" + clip_text +
+                               " epochs=" + std::to_string(epochs) + " eval_every=" + std::to_string(eval_every) +
+                               " seed=" + std::to_string(seed) + " threads=" + std::to_string(threads) +
+                               " text=" + corpus.source}};
     DataLoader loader(train, {batch, true, false, {}}, rng);
     Trainer trainer(model, clipped, loader, options);
 
@@ -287,10 +325,16 @@ int main(int argc, char** argv) {
                                                   lm.config.cell + ", H=" + std::to_string(lm.config.hidden));
       auto& norms = trainer.add<GradientNormWatch>(clipped);
       trainer.add<TimeBudget>(minutes * 60.0);
+      if (!checkpoint_path.empty()) trainer.add<Checkpointing>(checkpoint_path);
+      if (!resume_path.empty()) {
+        trainer.resume(resume_path);
+        std::printf("resumed %s after epoch %zu (step %zu)\n", resume_path.c_str(), trainer.epoch(), trainer.step());
+      }
+      const std::size_t first_step = trainer.step();
       trainer.fit(epochs > 0 ? epochs : std::numeric_limits<std::size_t>::max());
       if (trainer.step() % eval_every != 0) progress.report(trainer);  // the last steps' line
       train_seconds = progress.training_seconds();
-      tokens = trainer.step() * batch * steps;
+      tokens = (trainer.step() - first_step) * batch * steps;  // this run's, for the speed
       char clipping[96] = "no clipping";
       if (clip > 0) std::snprintf(clipping, sizeof clipping, "clipped to %.2f on %zu steps", double(clip), clipped.clipped_steps());
       std::printf("trained %zu steps (%.2f epochs) in %.0f s; gradient norm before clipping: mean %.3f, largest "

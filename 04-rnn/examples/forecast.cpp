@@ -4,6 +4,8 @@
 //   build/04-rnn/forecast --cell lstm          the same with an LSTM (or rnn)
 //   build/04-rnn/forecast --data FILE          another copy of seattle-weather.csv
 //   build/04-rnn/forecast --no-early-stopping  all --epochs epochs, keeping the last weights
+//   build/04-rnn/forecast --checkpoint c.safetensors   after every epoch, save all it takes to resume
+//   build/04-rnn/forecast --resume c.safetensors       continue an interrupted run (same flags)
 //
 // 1. Read the 1,461 days (2012-2015) with chapter 01's CSV reader; features per day:
 //    precipitation, temp_max, temp_min, wind, and the day of the year as a sine and a cosine.
@@ -28,6 +30,7 @@
 #include "08-utilities/data_loader.hpp"
 #include "08-utilities/trainer.hpp"
 #include "common/plot_svg.hpp"
+#include "common/safetensors.hpp"
 #include "common/system.hpp"
 
 using namespace dlfs;
@@ -62,7 +65,8 @@ Date date_flag(const std::string& text, const char* flag) {
 
 int main(int argc, char** argv) {
   CLI::App app{"Forecast tomorrow's temp_max in Seattle with a GRU, LSTM or RNN (chapter 04)"};
-  std::string data_path = kSeattleWeatherCsv, cell = "gru", optimizer_name = "adam", out_dir;
+  std::string data_path = kSeattleWeatherCsv, cell = "gru", optimizer_name = "adam", out_dir, save_path,
+              checkpoint_path, resume_path;
   std::string validation_from = "2014/01/01", test_from = "2015/01/01";
   std::size_t window = 14, hidden = 32, batch = 32, epochs = 200, patience = 10, seasonal_days = 7;
   float lr = 1e-3f;
@@ -89,6 +93,9 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "OpenMP threads (0: all cores; the model is small, one is fastest)")
       ->check(CLI::Range(0, 1024));
   app.add_option("--out", out_dir, "where to write metrics.csv and the charts (default: runs/04-rnn/forecast-<cell>)");
+  app.add_option("--save", save_path, "save the trained model (the weights it ends with) to FILE");
+  app.add_option("--checkpoint", checkpoint_path, "after every epoch, write FILE with all it takes to resume the run");
+  app.add_option("--resume", resume_path, "continue the run that wrote checkpoint FILE (give it the same flags)");
   CLI11_PARSE(app, argc, argv);
   if (out_dir.empty()) out_dir = "runs/04-rnn/forecast-" + cell;
 
@@ -118,6 +125,16 @@ int main(int argc, char** argv) {
     DataLoader loader(data.train, loader_options, rng);
     TrainerOptions trainer_options;
     trainer_options.loss = mse;
+    // A checkpoint continues only the run that wrote it: the same settings, or the resumed run
+    // would not be the uninterrupted one.
+    char lr_text[32];
+    std::snprintf(lr_text, sizeof lr_text, "%.9g", double(lr));  // reads back to the same float
+    trainer_options.run = {
+        {"run", "cell=" + cell + " window=" + std::to_string(window) + " hidden=" + std::to_string(hidden) +
+                    " optimizer=" + optimizer_name + " lr=" + lr_text + " batch=" + std::to_string(batch) +
+                    " epochs=" + std::to_string(epochs) + " patience=" + std::to_string(patience) +
+                    " early_stopping=" + (no_early_stopping ? "0" : "1") + " validation_from=" + validation_from +
+                    " test_from=" + test_from + " seed=" + std::to_string(seed)}};
     Trainer trainer(model, *optimizer, loader, trainer_options);
     PrintEpoch& printer = trainer.add<PrintEpoch>(data.target_std);
     trainer.add<MetricsCsvCallback>(out_dir + "/metrics.csv");
@@ -127,14 +144,20 @@ int main(int argc, char** argv) {
       stopping = &trainer.add<EarlyStopping>(patience, Monitor::ValLoss);
       best = &trainer.add<KeepBest>("", Monitor::ValLoss);  // in memory, restored at the end
     }
+    // Last, so that the checkpoint holds early stopping's count and the best weights of this epoch.
+    if (!checkpoint_path.empty()) trainer.add<Checkpointing>(checkpoint_path);
+    if (!resume_path.empty()) {
+      trainer.resume(resume_path);
+      std::printf("resumed %s after epoch %zu\n", resume_path.c_str(), trainer.epoch());
+    }
 
     Stopwatch clock;
-    const std::vector<EpochLog> logs = trainer.fit(epochs, &data.validation);
+    trainer.fit(epochs, &data.validation);
     const double seconds = clock.seconds();
-    const std::size_t kept_epoch = best ? best->best_epoch() : logs.size();
+    const std::size_t kept_epoch = best ? best->best_epoch() : trainer.epoch();
     if (best)
       std::printf("%s after epoch %zu; restored the weights of epoch %zu (the best validation loss)\n",
-                  stopping->stopped() ? "stopped early" : "ran all epochs", logs.size(), kept_epoch);
+                  stopping->stopped() ? "stopped early" : "ran all epochs", trainer.epoch(), kept_epoch);
     else
       std::printf("no early stopping: kept the weights of the last epoch, %zu\n", kept_epoch);
 
@@ -169,11 +192,16 @@ int main(int argc, char** argv) {
     write_line_charts(out_dir + "/test.svg", {{"Test days: temp_max", "°C", {actual_s, network_s, persistence_s}}},
                       "test day");
     std::printf("wrote metrics.csv, curves.svg, test.svg to %s\n", out_dir.c_str());
+    if (!save_path.empty()) {
+      save_model(save_path, model.name(), named_values(model.parameters()),
+                 {{"window", std::to_string(window)}, {"kept_epoch", std::to_string(kept_epoch)}});
+      std::printf("saved %s\n", save_path.c_str());
+    }
 
     std::printf("result: model=forecast cell=%s test_mae=%.3f test_rmse=%.3f persistence_mae=%.3f "
                 "persistence_rmse=%.3f seasonal_mae=%.3f seasonal_rmse=%.3f epochs=%zu seconds=%.1f best_epoch=%zu "
                 "window=%zu hidden=%zu\n",
-                cell.c_str(), m.mae, m.rmse, p.mae, p.rmse, s.mae, s.rmse, logs.size(), seconds, kept_epoch,
+                cell.c_str(), m.mae, m.rmse, p.mae, p.rmse, s.mae, s.rmse, trainer.epoch(), seconds, kept_epoch,
                 window, hidden);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "forecast: error: %s\n", e.what());

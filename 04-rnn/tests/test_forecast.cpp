@@ -1,19 +1,18 @@
 // The forecast example, run as a learner runs it: on a synthetic weather file it must beat
 // persistence and end with its `result:` line; on a missing, malformed or truncated file it must
 // print one line naming the file and exit with status 1.
-#include <sys/wait.h>
-
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 
 #include "04-rnn/weather.hpp"
 #include "common/random.hpp"
+#include "common/safetensors.hpp"
+#include "tests/support/example_runs.hpp"
 #include "tests/support/tmp.hpp"
 
 #ifndef DLFS_FORECAST_EXE
@@ -26,38 +25,16 @@ using Catch::Matchers::StartsWith;
 
 namespace {
 
-struct Run {
-  int status = -1;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test::Run;
 
 Run run_forecast(const std::string& dir, const std::string& args) {
-  const std::string command = std::string("'") + DLFS_FORECAST_EXE + "' --out '" + dir + "/runs' " + args + " >'" +
-                              dir + "/out' 2>'" + dir + "/err'";
-  const int raw = std::system(command.c_str());
-  Run r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.out = slurp(dir + "/out");
-  r.err = slurp(dir + "/err");
-  return r;
+  return test::run_program(std::string("'") + DLFS_FORECAST_EXE + "' --out '" + dir + "/runs' " + args, dir);
 }
 
-// The key=value pairs of the last line of out, which must start with "result: ".
+// The key=value pairs of the result line, which must be the forecaster's.
 std::map<std::string, std::string> result_line(const std::string& out) {
-  REQUIRE(!out.empty());
-  const std::size_t start = out.rfind('\n', out.size() - 2) + 1;
-  const std::string line = out.substr(start, out.size() - 1 - start);
-  REQUIRE_THAT(line, StartsWith("result: model=forecast "));
-  std::map<std::string, std::string> pairs;
-  std::istringstream words(line.substr(8));
-  for (std::string word; words >> word;) pairs[word.substr(0, word.find('='))] = word.substr(word.find('=') + 1);
+  std::map<std::string, std::string> pairs = test::result_line(out);
+  REQUIRE(pairs["model"] == "forecast");
   return pairs;
 }
 
@@ -120,7 +97,7 @@ TEST_CASE("The forecast example reports a missing, malformed or truncated file i
                                 "2012/01/02,lots,10.6,2.8,4.5,rain\n");
   write(dir + "/empty.csv", "");
   const std::pair<std::string, std::string> cases[] = {
-      {dir + "/missing.csv", "cannot open"},
+      {dir + "/missing.csv", "cannot open: no such file (seattle-weather.csv comes with Debian's python3-vega-datasets"},
       {dir + "/truncated.csv", "fields but the header has 6"},
       {dir + "/malformed.csv", ":3:12: expected a number in column 'precipitation', found 'lots'"},
       {dir + "/empty.csv", "empty.csv"},
@@ -132,4 +109,31 @@ TEST_CASE("The forecast example reports a missing, malformed or truncated file i
     CHECK_THAT(r.err, StartsWith("forecast: error: " + file) && Contains(problem));
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
   }
+}
+
+TEST_CASE("A forecast run killed with SIGKILL and resumed saves the uninterrupted run's model, byte for byte",
+          "[04-rnn][forecast][example][resume]") {
+  // Early stopping with a patience as long as the run, so that it never stops it, and the best
+  // epoch's weights put back at the end: both callbacks' memory must survive the kill.
+  const std::string dir = test::scratch_dir("04-rnn-forecast-resume");
+  write(dir + "/weather.csv", synthetic_weather());
+  const std::string run = std::string("'") + DLFS_FORECAST_EXE + "' --data '" + dir + "/weather.csv' " +
+                          "--validation-from 2013/07/01 --test-from 2014/01/01 --window 7 --hidden 16 --epochs 30 "
+                          "--patience 30 --seed 3 ";
+  const Run whole = test::run_program(run + "--out '" + dir + "/whole' --save '" + dir + "/whole.safetensors'", dir);
+  INFO(whole.out << whole.err);
+  REQUIRE(whole.status == 0);
+  test::kill_when_file_exists(run + "--out '" + dir + "/cut' --checkpoint '" + dir + "/c.safetensors' >/dev/null",
+                              dir + "/c.safetensors");
+  REQUIRE(std::stoi(read_safetensors(dir + "/c.safetensors").metadata.at("epoch")) < 30);
+  const Run resumed = test::run_program(run + "--out '" + dir + "/cut' --checkpoint '" + dir + "/c.safetensors' " +
+                                            "--resume '" + dir + "/c.safetensors' --save '" + dir + "/resumed.safetensors'",
+                                        dir);
+  INFO(resumed.out << resumed.err);
+  REQUIRE(resumed.status == 0);
+  CHECK(test::file_difference(dir + "/resumed.safetensors", dir + "/whole.safetensors") == "");
+  const auto a = result_line(whole.out), b = result_line(resumed.out);
+  CHECK(b.at("test_mae") == a.at("test_mae"));
+  CHECK(b.at("best_epoch") == a.at("best_epoch"));
+  CHECK(b.at("epochs") == a.at("epochs"));
 }

@@ -4,6 +4,8 @@
 //   build/05-regularization/train --model vgg --augment       with random crops and flips
 //   build/05-regularization/train --model bn-cnn --limit 5000 --epochs 2     a quick run
 //   build/05-regularization/train --model bn-cnn --save m.safetensors       then --load m.safetensors
+//   build/05-regularization/train --checkpoint c.safetensors   after every epoch, save all it takes to resume
+//   build/05-regularization/train --resume c.safetensors       continue an interrupted run (same flags)
 //
 // Defaults (the README has the runs behind them): batch 128, SGD with momentum 0.9 (PyTorch's
 // torch.optim.SGD), learning rate 0.1 with cosine decay to 0 over the run, L2 weight decay 5e-4 (AdamW:
@@ -36,6 +38,7 @@
 #include "02-mlp/losses.hpp"
 #include "02-mlp/train.hpp"
 #include "05-regularization/augmentation.hpp"
+#include "05-regularization/dropout.hpp"
 #include "05-regularization/models.hpp"
 #include "07-optimizers/adam.hpp"
 #include "07-optimizers/schedules.hpp"
@@ -100,6 +103,37 @@ class EpochReport : public Callback {
   MetricsCsv csv_;
 };
 
+// Dropout layers draw their masks from streams of their own (dropout.hpp). A checkpoint keeps where
+// each stream stands ("dropout.<position>.rng_state"), so that a resumed run draws the masks the
+// uninterrupted one would have drawn.
+class DropoutStreams : public Callback {
+ public:
+  explicit DropoutStreams(Sequential& model) {
+    for (std::size_t i = 0; i < model.size(); ++i)
+      if (auto* dropout = dynamic_cast<Dropout*>(&model[i]))
+        layers_.emplace_back("dropout." + std::to_string(i) + ".rng_state", dropout);
+  }
+  void save_state(Trainer&, NamedTensors&, Metadata& metadata) override {
+    for (const auto& [key, dropout] : layers_) metadata[key] = rng_state_to_hex(dropout->rng().state());
+  }
+  void load_state(Trainer&, const std::string& path, const Metadata& metadata) override {
+    std::vector<Rng::State> states;  // all read before any is set
+    for (const auto& [key, dropout] : layers_) {
+      const auto it = metadata.find(key);
+      if (it == metadata.end()) throw std::runtime_error(path + ": checkpoint metadata has no \"" + key + "\"");
+      try {
+        states.push_back(rng_state_from_hex(it->second));
+      } catch (const std::invalid_argument& e) {
+        throw std::runtime_error(path + ": checkpoint metadata \"" + key + "\": " + e.what());
+      }
+    }
+    for (std::size_t i = 0; i < layers_.size(); ++i) layers_[i].second->rng().set_state(states[i]);
+  }
+
+ private:
+  std::vector<std::pair<std::string, Dropout*>> layers_;
+};
+
 // What a model file must carry besides its tensors to be rebuilt and fed the same inputs.
 struct SavedSetup {
   std::string model;
@@ -107,19 +141,21 @@ struct SavedSetup {
   float pixel_mean = 0, pixel_std = 1;
 };
 
+// A float as text that reads back to the same float (9 significant digits always suffice).
+std::string exact(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.9g", value);
+  return text;
+}
+
 Metadata setup_metadata(const SavedSetup& s) {
-  auto number = [](double v) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.9g", v);
-    return std::string(text);
-  };
   return {{"model", s.model},
           {"width", std::to_string(s.options.width)},
           {"blocks", std::to_string(s.options.blocks)},
           {"batch_norm", s.options.batch_norm ? "1" : "0"},
-          {"dropout", number(s.options.dropout)},
-          {"pixel_mean", number(s.pixel_mean)},
-          {"pixel_std", number(s.pixel_std)}};
+          {"dropout", exact(s.options.dropout)},
+          {"pixel_mean", exact(s.pixel_mean)},
+          {"pixel_std", exact(s.pixel_std)}};
 }
 
 SavedSetup setup_from_file(const std::string& path) {
@@ -174,7 +210,7 @@ int main(int argc, char** argv) {
   keep_freed_memory();  // every step allocates and frees ~100 MB of activations: keep them
   CLI::App app{"Train a BN-CNN, VGG-style network, ResNet or plain deep CNN on Fashion-MNIST (chapter 05)"};
   std::string model_name = "bn-cnn", optimizer_name = "momentum", schedule_name = "cosine", data_flag, out_dir,
-              save_path, load_path;
+              save_path, load_path, checkpoint_path, resume_path;
   ModelOptions model_options;
   float lr = -1.0f, weight_decay = -1.0f;  // -1: the default for the optimizer, below
   std::size_t batch = 128, limit = 0, epochs = kNotGiven, padding = 2;
@@ -226,6 +262,9 @@ int main(int argc, char** argv) {
                  "Fashion-MNIST directory (default: $DLFS_DATA or " + std::string(kDefaultFashionMnistDir) + ")");
   app.add_option("--out", out_dir, "where to write metrics.csv and curves.svg (default: runs/05-regularization/<model>)");
   app.add_option("--save", save_path, "save the trained model (with batch norm's running statistics) to FILE");
+  app.add_option("--checkpoint", checkpoint_path, "after every epoch, write FILE with all it takes to resume the run");
+  app.add_option("--resume", resume_path, "continue the run that wrote checkpoint FILE (give it the same flags)")
+      ->excludes(load);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -289,11 +328,26 @@ int main(int argc, char** argv) {
     DataLoader loader(train, loader_options, rng);
     const std::size_t total_steps = epochs * loader.batches();
     const Schedule schedule = schedule_name == "cosine" ? cosine_schedule(lr, total_steps) : constant_schedule(lr);
-    Trainer trainer(model, *optimizer, loader);  // whole batches: no micro-batches, no replicas (batch norm)
+    // Whole batches: no micro-batches, no replicas (batch norm). A checkpoint continues only the run
+    // that wrote it: the same network and settings, or the resumed run would not be the uninterrupted one.
+    TrainerOptions trainer_options;
+    trainer_options.run = setup_metadata(setup);
+    trainer_options.run["run"] = "optimizer=" + optimizer_name + " lr=" + exact(lr) + " schedule=" + schedule_name +
+                                 " weight_decay=" + exact(weight_decay) + " augment=" + (augment ? "1" : "0") +
+                                 " padding=" + std::to_string(padding) + " batch=" + std::to_string(batch) +
+                                 " epochs=" + std::to_string(epochs) + " seed=" + std::to_string(seed) +
+                                 " limit=" + std::to_string(limit);
+    Trainer trainer(model, *optimizer, loader, trainer_options);
     trainer.add<LearningRateSchedule>(schedule);
+    trainer.add<DropoutStreams>(model);
     if (isatty(fileno(stdout))) trainer.add<ProgressBarCallback>();  // a log file gets the epoch lines only
     EpochReport& report = trainer.add<EpochReport>(out_dir + "/metrics.csv");
     if (minutes > 0) trainer.add<TimeBudget>(minutes * 60.0);
+    if (!checkpoint_path.empty()) trainer.add<Checkpointing>(checkpoint_path);
+    if (!resume_path.empty()) {
+      trainer.resume(resume_path);
+      std::printf("resumed %s after epoch %zu\n", resume_path.c_str(), trainer.epoch());
+    }
     if (epochs > 0)
       std::printf("training %zu epochs of %zu batches of %zu: %s, lr %g (%s), weight decay %g, dropout %g, %s\n",
                   epochs, loader.batches(), batch, optimizer_name.c_str(), double(lr), schedule_name.c_str(),

@@ -2,11 +2,7 @@
 // training and 256 test images, written to a scratch directory) so that each run takes about a
 // second: bad flags end in one line and exit status 1; a tiny network's loss falls; a model saved
 // with --save and read back with --load evaluates to the same test accuracy and loss.
-#include <sys/wait.h>
-
 #include <catch2/catch.hpp>
-#include <cstdint>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -14,8 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "common/fashion_mnist.hpp"
 #include "common/safetensors.hpp"
+#include "tests/support/example_runs.hpp"
+#include "tests/support/small_fashion_mnist.hpp"
 #include "tests/support/tmp.hpp"
 
 #ifndef DLFS_TRAIN_EXE
@@ -28,79 +25,21 @@ using Catch::Matchers::StartsWith;
 
 namespace {
 
-struct Run {
-  int status = -1;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test::Run;
 
 Run run_train(const std::string& dir, const std::string& args) {
-  const std::string command = std::string("'") + DLFS_TRAIN_EXE + "' --threads 1 --out '" + dir + "/runs' " + args +
-                              " >'" + dir + "/out' 2>'" + dir + "/err'";
-  const int raw = std::system(command.c_str());
-  Run r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.out = slurp(dir + "/out");
-  r.err = slurp(dir + "/err");
-  return r;
+  return test::run_program(std::string("'") + DLFS_TRAIN_EXE + "' --threads 1 --out '" + dir + "/runs' " + args, dir);
 }
 
-// The key=value pairs of the last line of out, which must start with "result: ".
+// The key=value pairs of the result line, which must name the model.
 std::map<std::string, std::string> result_line(const std::string& out) {
-  REQUIRE(out.size() > 1);
-  const std::size_t start = out.rfind('\n', out.size() - 2) + 1;
-  const std::string line = out.substr(start, out.size() - 1 - start);
-  REQUIRE_THAT(line, StartsWith("result: model="));
-  std::map<std::string, std::string> pairs;
-  std::istringstream words(line.substr(8));
-  for (std::string word; words >> word;) pairs[word.substr(0, word.find('='))] = word.substr(word.find('=') + 1);
+  std::map<std::string, std::string> pairs = test::result_line(out);
+  REQUIRE(pairs.count("model") == 1);
   return pairs;
 }
 
-void write_idx(const std::string& path, const std::vector<std::uint32_t>& dims, const std::uint8_t* data,
-               std::size_t bytes) {
-  std::ofstream out(path, std::ios::binary);
-  const unsigned char magic[4] = {0, 0, 0x08, static_cast<unsigned char>(dims.size())};
-  out.write(reinterpret_cast<const char*>(magic), 4);
-  for (std::uint32_t d : dims) {
-    const unsigned char be[4] = {static_cast<unsigned char>(d >> 24), static_cast<unsigned char>(d >> 16),
-                                 static_cast<unsigned char>(d >> 8), static_cast<unsigned char>(d)};
-    out.write(reinterpret_cast<const char*>(be), 4);
-  }
-  out.write(reinterpret_cast<const char*>(data), std::streamsize(bytes));
-  REQUIRE(out.good());
-}
-
-void write_split(const std::string& dir, const std::string& prefix, const LabeledImages& images, std::size_t n) {
-  REQUIRE(images.size() >= n);
-  std::vector<std::uint8_t> labels(n);
-  for (std::size_t i = 0; i < n; ++i) labels[i] = std::uint8_t(images.labels[i]);
-  const std::uint32_t rows = std::uint32_t(images.rows), cols = std::uint32_t(images.cols);
-  // Plain IDX under the .gz names the loader looks for: zlib's reader takes uncompressed files too.
-  write_idx(dir + "/" + prefix + "-images-idx3-ubyte.gz", {std::uint32_t(n), rows, cols}, images.pixels.data(),
-            n * rows * cols);
-  write_idx(dir + "/" + prefix + "-labels-idx1-ubyte.gz", {std::uint32_t(n)}, labels.data(), n);
-}
-
-// The first 512 training and 256 test images of Fashion-MNIST, once per test program.
-const std::string& small_fashion_mnist() {
-  static const std::string dir = [] {
-    const std::string source = fashion_mnist_dir();
-    if (!std::filesystem::exists(source + "/train-images-idx3-ubyte.gz")) FAIL(source + " is missing: run ./dlfs setup");
-    const FashionMnist data = load_fashion_mnist(source, 512);
-    const std::string out = test::scratch_dir("05-regularization-train-data");
-    write_split(out, "train", data.train, 512);
-    write_split(out, "t10k", data.test, 256);
-    return out;
-  }();
-  return dir;
-}
+// The first 512 training and 256 test images of Fashion-MNIST.
+const std::string& small_fashion_mnist() { return test::small_fashion_mnist("05-regularization-train-data", 512, 256); }
 
 // The train_loss column of a metrics.csv, one value per epoch.
 std::vector<double> train_losses(const std::string& csv_path) {
@@ -206,4 +145,30 @@ TEST_CASE("A ResNet saved with --save and read back with --load evaluates to the
   CHECK(after.at("parameters") == before.at("parameters"));
   CHECK(after.at("test_accuracy") == before.at("test_accuracy"));
   CHECK(after.at("test_loss") == before.at("test_loss"));
+}
+
+TEST_CASE("A run with dropout and augmentation killed with SIGKILL and resumed saves the uninterrupted run's model",
+          "[05-regularization][train][example][resume]") {
+  // The loader's stream (shuffling, crops and flips), the dropout layer's own stream, momentum and
+  // batch norm's running statistics all have to come back from the checkpoint for the same bits.
+  const std::string dir = test::scratch_dir("05-regularization-train-resume");
+  const std::string run = std::string("'") + DLFS_TRAIN_EXE + "' --threads 1 --data '" + small_fashion_mnist() +
+                          "' --model bn-cnn --width 4 --dropout 0.3 --augment --batch 32 --epochs 4 --seed 7 ";
+  const Run whole = test::run_program(run + "--out '" + dir + "/whole' --save '" + dir + "/whole.safetensors'", dir);
+  INFO(whole.out << whole.err);
+  REQUIRE(whole.status == 0);
+  test::kill_when_file_exists(run + "--out '" + dir + "/cut' --checkpoint '" + dir + "/c.safetensors' >/dev/null",
+                              dir + "/c.safetensors");
+  REQUIRE(std::stoi(read_safetensors(dir + "/c.safetensors").metadata.at("epoch")) < 4);
+  const Run resumed = test::run_program(run + "--out '" + dir + "/cut' --checkpoint '" + dir + "/c.safetensors' " +
+                                            "--resume '" + dir + "/c.safetensors' --save '" + dir + "/resumed.safetensors'",
+                                        dir);
+  INFO(resumed.out << resumed.err);
+  REQUIRE(resumed.status == 0);
+  CHECK(test::file_difference(dir + "/resumed.safetensors", dir + "/whole.safetensors") == "");
+  const std::string whole_rows = test::metrics_without_timings(dir + "/whole/metrics.csv");
+  const std::string resumed_rows = test::metrics_without_timings(dir + "/cut/metrics.csv");
+  const std::string after = resumed_rows.substr(resumed_rows.find('\n') + 1);  // the epochs after the checkpoint
+  REQUIRE(!after.empty());
+  CHECK(whole_rows.substr(whole_rows.size() - after.size()) == after);
 }

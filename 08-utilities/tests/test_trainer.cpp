@@ -205,6 +205,57 @@ TEST_CASE("fit after resume from an epoch-2 checkpoint ends with the uninterrupt
     CHECK(std::memcmp(state[i].second->data(), state2[i].second->data(), state[i].second->size() * sizeof(float)) == 0);
 }
 
+TEST_CASE("Early stopping and the best weights resume from any epoch's checkpoint as if never interrupted",
+          "[08-utilities][trainer][resume][callbacks]") {
+  // Validation blobs with every fourth label wrong: their loss falls while the network learns the
+  // blobs, then rises as it grows sure of the right classes. So early stopping and KeepBest have
+  // memory worth keeping at the checkpoints (a best epoch behind, bad epochs counted).
+  const std::string dir = test::scratch_dir("trainer-resume-callbacks");
+  const Examples train = blobs(60);
+  std::vector<std::size_t> all(40);
+  std::vector<int> labels(40);
+  for (std::size_t i = 0; i < 40; ++i) all[i] = i, labels[i] = int(i % 3 + (i % 4 == 0)) % 3;  // blobs' labels are i % 3
+  const Examples validation = examples_from_tensor(blobs(40, 9).inputs(all), labels);
+  const TrainerOptions trainer_options = with_run("sgd lr=0.05 batch=30");
+  struct Run {
+    Rng init;
+    Sequential model;
+    std::unique_ptr<Optimizer> sgd;
+    DataLoader loader;
+    Trainer trainer;
+    EarlyStopping& stopping;
+    KeepBest& best;
+    Run(std::uint64_t seed, const Examples& train, const TrainerOptions& options)
+        : init(seed),
+          model(make_mlp(2, {16}, 3, "tanh", init)),
+          sgd(make_optimizer("sgd", model.parameters(), 0.05f)),
+          loader(train, batches_of(30), Rng(seed + 1)),
+          trainer(model, *sgd, loader, options),
+          stopping(trainer.add<EarlyStopping>(3, Monitor::ValLoss)),
+          best(trainer.add<KeepBest>("", Monitor::ValLoss)) {}
+  };
+  Run full(1, train, trainer_options);
+  for (std::size_t e = 1; e <= 200; ++e) full.trainer.add<CheckpointAt>(e, dir + "/epoch" + std::to_string(e) + ".safetensors");
+  const auto logs = full.trainer.fit(200, &validation);
+  INFO("stopped after " << logs.size() << " epochs, the best was " << full.best.best_epoch());
+  // The validation loss fell, then rose for three epochs: the checkpoints after the best epoch hold
+  // one and two bad epochs, and the last one the stop.
+  REQUIRE(full.best.best_epoch() > 1);
+  REQUIRE(full.stopping.stopped());
+  REQUIRE(full.best.best_epoch() + 3 == logs.size());
+
+  for (std::size_t e = 1; e <= logs.size(); ++e) {
+    INFO("resumed from the checkpoint of epoch " << e);
+    Run resumed(99, train, trainer_options);  // another initialisation and loader seed: all comes from the file
+    resumed.trainer.resume(dir + "/epoch" + std::to_string(e) + ".safetensors");
+    const auto more = resumed.trainer.fit(200, &validation);
+    CHECK(more.size() == logs.size() - e);
+    CHECK(resumed.stopping.stopped());
+    CHECK(resumed.best.best_epoch() == full.best.best_epoch());
+    CHECK(same_bits(resumed.model, full.model));  // the best epoch's weights, put back at the end
+  }
+}
+
 TEST_CASE("Chapter 02's explicit loop resumes exactly through common's checkpoint functions", "[08-utilities][resume]") {
   // What 02-mlp/examples/mlp.cpp does with --checkpoint and --resume, with a stateful optimizer.
   const std::string path = test::scratch_dir("loop-resume") + "/checkpoint.safetensors";

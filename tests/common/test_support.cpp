@@ -1,10 +1,14 @@
 // Tests of the test support itself: a gradient checker that is wrong would bless wrong layers.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 
 #include "tests/support/eigen.hpp"
+#include "tests/support/example_runs.hpp"
 #include "tests/support/gradcheck.hpp"
 #include "tests/support/require_close.hpp"
+#include "tests/support/tmp.hpp"
 
 using namespace dlfs;
 using namespace dlfs::test;
@@ -41,4 +45,40 @@ TEST_CASE("Eigen adapters round-trip a tensor", "[common][eigen]") {
   CHECK(m(1, 2) == 6);
   require_close(from_eigen(m), t, 0, 0);
   CHECK_THROWS_WITH(as_eigen(Tensor({2, 2, 2})), Catch::Contains("needs a 2-D tensor"));
+}
+
+TEST_CASE("run_program captures the status and both streams; result_line reads the last line", "[common][examples]") {
+  const std::string dir = scratch_dir("support-run");
+  const Run r = run_program("printf 'epoch 1\\nresult: model=x test_accuracy=0.5\\n'; echo oops >&2; exit 3", dir);
+  CHECK(r.status == 3);
+  CHECK(r.err == "oops\n");
+  const auto result = result_line(r.out);
+  CHECK(result.size() == 2);
+  CHECK(result.at("model") == "x");
+  CHECK(result.at("test_accuracy") == "0.5");
+}
+
+TEST_CASE("metrics_without_timings drops only the columns named seconds", "[common][examples]") {
+  const std::string path = scratch_dir("support-metrics") + "/metrics.csv";
+  std::ofstream(path) << "epoch,train_loss,seconds,test_loss\n1,0.5,1.25,0.6\n2,0.4,1.5,nan\n";
+  CHECK(metrics_without_timings(path) == "epoch,train_loss,test_loss\n1,0.5,0.6\n2,0.4,nan\n");
+}
+
+TEST_CASE("kill_when_file_exists kills the program with SIGKILL once the file appears", "[common][examples]") {
+  const std::string dir = scratch_dir("support-kill");
+  // The program writes the file, then would write a second one a few seconds later: the kill comes first.
+  kill_when_file_exists("sh -c 'touch \"" + dir + "/first\"; sleep 5; touch \"" + dir + "/second\"'", dir + "/first");
+  CHECK(std::filesystem::exists(dir + "/first"));
+  CHECK_FALSE(std::filesystem::exists(dir + "/second"));
+}
+
+TEST_CASE("file_difference says where two files first differ", "[common][examples]") {
+  const std::string dir = scratch_dir("support-difference");
+  std::ofstream(dir + "/a") << "abcdef";
+  std::ofstream(dir + "/b") << "abcdef";
+  std::ofstream(dir + "/c") << "abcxef!";
+  CHECK(file_difference(dir + "/a", dir + "/b") == "");
+  CHECK(file_difference(dir + "/a", dir + "/c") ==
+        dir + "/a (6 bytes) and " + dir + "/c (7 bytes) differ from byte 3 on");
+  CHECK(file_difference(dir + "/a", dir + "/missing") == dir + "/missing is missing");
 }

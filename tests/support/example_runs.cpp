@@ -1,0 +1,133 @@
+#include "tests/support/example_runs.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+namespace dlfs::test {
+
+namespace {
+
+std::vector<std::string> split_fields(const std::string& line) {
+  std::vector<std::string> fields;
+  std::istringstream in(line);
+  for (std::string field; std::getline(in, field, ',');) fields.push_back(field);
+  if (!line.empty() && line.back() == ',') fields.emplace_back();
+  return fields;
+}
+
+}  // namespace
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Run run_program(const std::string& command, const std::string& dir) {
+  const int raw = std::system(("{ " + command + "; } >'" + dir + "/out' 2>'" + dir + "/err'").c_str());
+  Run r;
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  r.out = slurp(dir + "/out");
+  r.err = slurp(dir + "/err");
+  return r;
+}
+
+std::map<std::string, std::string> result_line(const std::string& out) {
+  INFO("output: " << out);
+  REQUIRE(out.size() > 1);
+  REQUIRE(out.back() == '\n');
+  const std::size_t start = out.rfind('\n', out.size() - 2) + 1;  // 0 when there is one line
+  const std::string line = out.substr(start, out.size() - 1 - start);
+  REQUIRE(line.rfind("result: ", 0) == 0);
+  std::map<std::string, std::string> pairs;
+  std::istringstream words(line.substr(8));
+  for (std::string word; words >> word;) {
+    const std::size_t eq = word.find('=');
+    INFO("word: " << word);
+    REQUIRE(eq != std::string::npos);
+    pairs[word.substr(0, eq)] = word.substr(eq + 1);
+  }
+  return pairs;
+}
+
+void kill_when_file_exists(const std::string& command, const std::string& until, double timeout_seconds) {
+  INFO("command: " << command << "\nwaiting for: " << until);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    // Its own process group, so that the kill reaches the program and anything it started; `exec`
+    // makes the shell become the program instead of waiting for it.
+    setpgid(0, 0);
+    execl("/bin/sh", "sh", "-c", ("exec " + command).c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  setpgid(pid, pid);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
+  int status = 0;
+  bool ended_by_itself = false;
+  while (!std::filesystem::exists(until)) {
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      ended_by_itself = true;
+      break;
+    }
+    if (std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  if (!ended_by_itself) {
+    kill(-pid, SIGKILL);
+    waitpid(pid, &status, 0);
+  }
+  INFO("exit status " << (WIFEXITED(status) ? WEXITSTATUS(status) : -1));
+  REQUIRE_FALSE(ended_by_itself);  // it finished (or failed) before the file appeared: no kill mid-run
+  REQUIRE(std::filesystem::exists(until));  // the timeout passed first
+  REQUIRE(WIFSIGNALED(status));
+  REQUIRE(WTERMSIG(status) == SIGKILL);
+}
+
+std::string file_difference(const std::string& a, const std::string& b) {
+  if (!std::filesystem::is_regular_file(a)) return a + " is missing";
+  if (!std::filesystem::is_regular_file(b)) return b + " is missing";
+  const std::string x = slurp(a), y = slurp(b);
+  if (x == y) return "";
+  std::size_t at = 0;
+  while (at < x.size() && at < y.size() && x[at] == y[at]) ++at;
+  return a + " (" + std::to_string(x.size()) + " bytes) and " + b + " (" + std::to_string(y.size()) +
+         " bytes) differ from byte " + std::to_string(at) + " on";
+}
+
+std::string metrics_without_timings(const std::string& csv_path) {
+  std::ifstream in(csv_path, std::ios::binary);
+  INFO("metrics file: " << csv_path);
+  REQUIRE(in);
+  std::string line, out;
+  REQUIRE(std::getline(in, line));
+  std::set<std::size_t> timings;  // the columns to leave out
+  const std::vector<std::string> header = split_fields(line);
+  for (std::size_t c = 0; c < header.size(); ++c)
+    if (header[c] == "seconds") timings.insert(c);
+  do {
+    const std::vector<std::string> fields = split_fields(line);
+    bool first = true;
+    for (std::size_t c = 0; c < fields.size(); ++c) {
+      if (timings.count(c)) continue;
+      out += (first ? "" : ",") + fields[c];
+      first = false;
+    }
+    out += '\n';
+  } while (std::getline(in, line));
+  return out;
+}
+
+}  // namespace dlfs::test

@@ -1,0 +1,41 @@
+// Running an example program as a learner runs it, for the tests that check what it prints and
+// writes: its exit status and output, its `result:` line, a run killed with SIGKILL (kill -9) in
+// the middle, and its files compared byte for byte.
+#pragma once
+
+#include <map>
+#include <string>
+
+namespace dlfs::test {
+
+struct Run {
+  int status = -1;  // the exit status, or -1 when a signal ended the program
+  std::string out, err;
+};
+
+// The whole file as bytes ("" when it cannot be read).
+std::string slurp(const std::string& path);
+
+// Runs `command` (shell syntax, e.g. "'/path/mlp' --epochs 1") with stdout and stderr captured in
+// dir/out and dir/err, and returns its status and both texts.
+Run run_program(const std::string& command, const std::string& dir);
+
+// The key=value pairs of the last line of out, which must read "result: key=value ...\n".
+std::map<std::string, std::string> result_line(const std::string& out);
+
+// Starts `command` (shell syntax; its output goes where the command redirects it), waits until
+// the file `until` exists, then kills the program with SIGKILL, the way a crash or an out-of-memory
+// kill ends a run: no handler, no flush, no clean-up. Fails the test when the program ends by
+// itself first, or after `timeout_seconds` without the file.
+void kill_when_file_exists(const std::string& command, const std::string& until, double timeout_seconds = 120);
+
+// "" when the two files hold the same bytes; else what differs ("a (N bytes) and b (M bytes)
+// differ from byte K on"), for a failure message that stays readable for binary files:
+// CHECK(file_difference(a, b) == "").
+std::string file_difference(const std::string& a, const std::string& b);
+
+// A metrics.csv without its columns of wall-clock time (those named "seconds"): what two runs with
+// the same seed and the same thread count must write byte for byte.
+std::string metrics_without_timings(const std::string& csv_path);
+
+}  // namespace dlfs::test
