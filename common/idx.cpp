@@ -91,6 +91,12 @@ IdxArray read_idx(const std::string& path) {
   std::uint8_t extra;
   if (read_some(in, path, &extra, 1) != 0)
     fail(path, "trailing bytes after the " + std::to_string(count) + " bytes the header declares");
+  // zlib reports a gzip stream that stops short (a file still being written, or cut) not as an error
+  // but as Z_BUF_ERROR, to be asked for. Cut in its 8-byte trailer, a file would even yield all of
+  // its data, unverified: the trailer holds the CRC-32 that proves it.
+  int err = Z_OK;
+  gzerror(in.f, &err);
+  if (err == Z_BUF_ERROR) fail(path, "truncated gzip stream: the file ends before its gzip trailer (CRC-32 and size)");
   return array;
 }
 

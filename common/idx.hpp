@@ -21,7 +21,7 @@ struct IdxArray {
 };
 
 // Reads and validates an IDX file. Every problem (missing, empty, wrong magic, unsupported type,
-// truncated header or data, trailing bytes, corrupt gzip) throws std::runtime_error
+// truncated header or data, trailing bytes, corrupt or cut gzip) throws std::runtime_error
 // "<path>: <what is wrong>". A header that claims more data than the file holds is reported as
 // truncated; memory grows only as data actually arrives, so a lying header never triggers a
 // huge allocation.

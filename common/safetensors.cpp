@@ -10,11 +10,13 @@
 #include <cerrno>
 #include <cstdio>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <stdexcept>
+#include <string_view>
 
 namespace dlfs {
 
@@ -36,8 +38,17 @@ std::string hex32(std::uint32_t v) {
   return buf;
 }
 
-std::uint32_t crc32_of(const std::vector<char>& bytes) {
+std::uint32_t crc32_of(std::string_view bytes) {
   return std::uint32_t(crc32_z(crc32_z(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(bytes.data()), bytes.size()));
+}
+
+// The header's own checksum: CRC-32 of the parsed header in one canonical form (keys sorted, no
+// whitespace: nlohmann::json's dump), without the entry "header_crc32" itself. Over the parsed
+// header, so that every tensor name, dtype, shape, offset and metadata value is covered; canonical,
+// so that JSON whitespace (which means nothing) is not.
+std::string header_checksum(nlohmann::json header) {
+  header["__metadata__"].erase("header_crc32");
+  return hex32(crc32_of(header.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
 }
 
 // write(2) until every byte is out: a write may accept fewer bytes than asked.
@@ -96,6 +107,7 @@ std::string make_header(const NamedTensors& tensors, const Metadata& metadata) {
     header[name] = {{"dtype", "F32"}, {"shape", tensor->shape()}, {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
+  header["__metadata__"]["header_crc32"] = header_checksum(nlohmann::json::parse(header.dump()));
   std::string json = header.dump();
   json.resize((json.size() + 7) / 8 * 8, ' ');
   std::string out(8, '\0');
@@ -250,7 +262,8 @@ void write_safetensors(const std::string& path, const NamedTensors& tensors, Met
   }
   metadata["format"] = "dlfs";
   metadata["format_version"] = kModelFormatVersion;
-  metadata["checksum_crc32"] = hex32(crc32_of(data));
+  metadata["checksum_crc32"] = hex32(crc32_of({data.data(), data.size()}));
+  metadata.erase("header_crc32");  // a loaded file's metadata passed on: make_header computes this file's
   write_file_atomically(path, make_header(tensors, metadata), data);
 }
 
@@ -285,9 +298,17 @@ SafetensorsFile read_safetensors(const std::string& path) {
   std::string text(header_bytes, '\0');
   read_exactly(text.data(), text.size());
   if (text[0] != '{') fail(path, "not a safetensors file: the header does not start with '{'");
+  // Our headers nest three levels deep ({"name": {"shape": [...]}}). Deeper JSON is refused while it
+  // is parsed: copying or printing a value nested a hundred thousand deep recurses as deep, and
+  // overflows the stack (nlohmann's parser itself does not recurse).
+  constexpr int kMaxDepth = 8;
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(text);
+    header = nlohmann::json::parse(text, [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+      if (depth > kMaxDepth)
+        fail(path, "header nests deeper than " + std::to_string(kMaxDepth) + " levels (ours nest 3): not a dlfs model file");
+      return true;
+    });
   } catch (const nlohmann::json::exception& e) {
     fail(path, std::string("header is not valid JSON (") + e.what() + ")");
   }
@@ -310,19 +331,29 @@ SafetensorsFile read_safetensors(const std::string& path) {
     fail(path, "unknown format version " + in_quotes(version->second) + " (this program reads version " +
                    std::string(kModelFormatVersion) + ")");
 
-  // 4. Every tensor's entry, then how they lie in the data section.
+  // 4. The header's checksum, when there is one (files written before it was added have none; so do
+  // the PyTorch fixtures' writers). A single changed byte cannot remove it unnoticed: a change in
+  // its own name leaves the rest of the header as it was written.
+  if (const auto stored_header = out.metadata.find("header_crc32"); stored_header != out.metadata.end()) {
+    const std::string actual = header_checksum(header);
+    if (stored_header->second != actual)
+      fail(path, "header checksum mismatch: the header says crc32 " + stored_header->second + " but hashes to " + actual +
+                     " (the header is corrupted)");
+  }
+
+  // 5. Every tensor's entry, then how they lie in the data section.
   std::vector<Entry> entries;
   for (const auto& [name, value] : header.items())
     if (name != "__metadata__") entries.push_back(parse_entry(path, name, value));
   const std::uint64_t data_bytes = file_bytes - 8 - header_bytes;
   check_layout(path, entries, data_bytes);
 
-  // 5. The data and its checksum.
+  // 6. The data and its checksum.
   std::vector<char> data(data_bytes);
   read_exactly(data.data(), data.size());
   const auto stored = out.metadata.find("checksum_crc32");
   if (stored == out.metadata.end()) fail(path, "no \"checksum_crc32\" in \"__metadata__\"");
-  const std::string actual = hex32(crc32_of(data));
+  const std::string actual = hex32(crc32_of({data.data(), data.size()}));
   if (stored->second != actual)
     fail(path, "checksum mismatch: the header says crc32 " + stored->second + " but the data hashes to " + actual +
                    " (the file is corrupted)");
@@ -333,6 +364,17 @@ SafetensorsFile read_safetensors(const std::string& path) {
     out.tensors.emplace(e.name, std::move(t));
   }
   return out;
+}
+
+float metadata_number(const std::string& path, const Metadata& metadata, const std::string& key) {
+  const auto it = metadata.find(key);
+  if (it == metadata.end()) fail(path, "no \"" + key + "\" in its metadata");
+  const std::string& text = it->second;
+  char* end = nullptr;
+  const float value = std::strtof(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !std::isfinite(value))
+    fail(path, "metadata \"" + key + "\" is " + in_quotes(text) + ", not a finite number");
+  return value;
 }
 
 void save_model(const std::string& path, const std::string& architecture, const NamedTensors& parameters,

@@ -6,7 +6,7 @@
 //   bytes 8..   N bytes of JSON (UTF-8), padded with spaces to a multiple of 8:
 //                 {"__metadata__": {"format": "dlfs", "format_version": "1", "kind": "model",
 //                                   "architecture": "Sequential(Flatten, Dense(784, 256), ...)",
-//                                   "checksum_crc32": "9a3c01f2", ...},
+//                                   "checksum_crc32": "9a3c01f2", "header_crc32": "5be0c7d1", ...},
 //                  "1.weight": {"dtype": "F32", "shape": [256, 784], "data_offsets": [0, 802816]},
 //                  ...}
 //   then        the data section: every tensor's values as raw little-endian float32, row-major,
@@ -22,12 +22,17 @@
 //     the same directory, which is flushed to disk (fsync) and then renamed over the target
 //     (rename is atomic on POSIX), and the directory is synced so the rename itself survives a
 //     power cut. A crash at any moment leaves either the old file or the new one.
-//   * Loading checks everything before it changes anything: the file's structure, its checksum,
+//   * Loading checks everything before it changes anything: the file's structure, its checksums,
 //     then the architecture, names and shapes against the destination; only when all of it holds
 //     are the values copied. Every failure is a std::runtime_error "<path>: <what is wrong>".
 //
-// The checksum is CRC-32 (zlib's crc32, the polynomial of gzip and PNG) over the data section,
-// stored as 8 lowercase hex digits. It catches torn writes and bit rot, not tampering.
+// The checksums are CRC-32 (zlib's crc32, the polynomial of gzip and PNG), stored as 8 lowercase
+// hex digits: "checksum_crc32" of the data section, and "header_crc32" of the header itself (of its
+// canonical form, keys sorted and no whitespace, without "header_crc32"), so that a changed digit
+// in a metadata value (a pixel mean a model standardizes with) is an error too. Files written
+// before header checksums existed have none, and load as before. They catch torn writes and bit
+// rot, not tampering: a size in a header that checks out is still only the file's word, which is
+// why the loaders that build a model from metadata check its sizes against the file first.
 #pragma once
 
 #include <cstddef>
@@ -80,6 +85,11 @@ struct SafetensorsFile {
 // Reads and validates a whole file: length prefix, JSON, format version, every tensor's dtype,
 // shape and offsets, the checksum. Throws std::runtime_error "<path>: ..." on the first problem.
 SafetensorsFile read_safetensors(const std::string& path);
+
+// The metadata entry `key` as a finite number (a model's pixel mean, say). Throws std::runtime_error
+// "<path>: ..." when the entry is missing or is not a finite number, so that a corrupted or foreign
+// file is named instead of failing later in std::stof's words.
+float metadata_number(const std::string& path, const Metadata& metadata, const std::string& key);
 
 // ---- models: the learnable tensors of one architecture --------------------------------------
 

@@ -124,9 +124,7 @@ int main(int argc, char** argv) {
     const NamedTensors weights = named_values(model.parameters());
     if (!load_path.empty()) {
       const Metadata info = load_model(load_path, model.name(), weights);
-      if (!info.count("pixel_mean") || !info.count("pixel_stddev"))
-        throw std::runtime_error(load_path + ": no pixel_mean/pixel_stddev in its metadata (not saved by this program)");
-      mean = std::stof(info.at("pixel_mean")), stddev = std::stof(info.at("pixel_stddev"));
+      mean = metadata_number(load_path, info, "pixel_mean"), stddev = metadata_number(load_path, info, "pixel_stddev");
       std::printf("loaded %s\n", load_path.c_str());
     }
     const Examples train = examples_from_images(data.train, mean, stddev);

@@ -100,3 +100,13 @@ TEST_CASE("read_idx reports a missing file and a corrupt gzip stream", "[common]
   const std::string path = write_plain(dir + "/corrupt.gz", corrupt);
   CHECK_THROWS_WITH(read_idx(path), Catch::StartsWith(path + ": ") && Catch::Contains("corrupt gzip"));
 }
+
+TEST_CASE("read_idx reports a gzipped file cut in its trailer, whose data all arrived unverified", "[common][idx]") {
+  const std::string dir = test::scratch_dir("idx-cut-gzip");
+  const std::string whole = write_gz(dir + "/whole.gz", valid_images());
+  std::ifstream in(whole, std::ios::binary);
+  Bytes bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  bytes.pop_back();  // the last byte of the trailer's size field
+  const std::string cut = write_plain(dir + "/cut.gz", bytes);
+  CHECK_THROWS_WITH(read_idx(cut), Catch::StartsWith(cut + ": truncated gzip stream"));
+}

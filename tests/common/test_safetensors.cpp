@@ -60,6 +60,13 @@ RawFile take_apart(const std::string& path) {
   return {nlohmann::json::parse(bytes.substr(8, n)), bytes.substr(8 + n)};
 }
 
+// The length prefix of a file's bytes: how long its JSON header is.
+std::uint64_t header_length_of(const std::string& bytes) {
+  std::uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(bytes[std::size_t(i)]);
+  return n;
+}
+
 std::string length_prefix(std::uint64_t n) {
   std::string out(8, '\0');
   for (int i = 0; i < 8; ++i) out[std::size_t(i)] = char((n >> (8 * i)) & 0xff);
@@ -67,6 +74,8 @@ std::string length_prefix(std::uint64_t n) {
 }
 
 void put_together(const std::string& path, RawFile raw, bool fix_checksum = true) {
+  // A header edited by hand has no checksum of its own, as files written before header checksums.
+  if (raw.header.contains("__metadata__")) raw.header["__metadata__"].erase("header_crc32");
   if (fix_checksum) {
     char hex[16];
     const auto crc = crc32_z(0L, reinterpret_cast<const Bytef*>(raw.data.data()), raw.data.size());
@@ -269,6 +278,38 @@ TEST_CASE("A flipped bit in the data fails the checksum", "[common][safetensors]
   bytes[bytes.size() - 3] ^= 0x10;
   spit(path, bytes);
   require_load_fails(path, "checksum mismatch: the header says crc32 ");
+}
+
+TEST_CASE("A header nested deeper than ours is refused while it is parsed", "[common][safetensors][corrupt]") {
+  // A hundred thousand levels: printing such a value in an error message used to recurse as deep and
+  // overflow the stack.
+  const std::string path = good_model("deep");
+  RawFile raw = take_apart(path);
+  raw.header["0.bias"]["data_offsets"] = "@";
+  put_together(path, raw);
+  std::string bytes = slurp(path);
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  bytes.replace(bytes.find("\"@\""), 3, deep);
+  const std::uint64_t n = header_length_of(bytes) + deep.size() - 3;
+  spit(path, length_prefix(n) + bytes.substr(8));
+  require_load_fails(path, "header nests deeper than 8 levels (ours nest 3)");
+}
+
+TEST_CASE("A changed metadata value fails the header checksum", "[common][safetensors][corrupt]") {
+  const std::string path = good_model("header-checksum");
+  std::string bytes = slurp(path);
+  bytes.replace(bytes.find("hello"), 5, "hallo");  // the note: valid JSON, a valid file but for the checksum
+  spit(path, bytes);
+  require_load_fails(path, "header checksum mismatch: the header says crc32");
+}
+
+TEST_CASE("A file without a header checksum (written before it existed) still loads", "[common][safetensors]") {
+  const std::string path = good_model("no-header-checksum");
+  put_together(path, take_apart(path));  // the same header and data, without "header_crc32"
+  CHECK(take_apart(path).header["__metadata__"].count("header_crc32") == 0);
+  Weights dest(0.0f);
+  CHECK(load_model(path, "Net(3)", dest.named()).at("note") == "hello");
+  CHECK(same_bits(dest.weight, Weights().weight));
 }
 
 TEST_CASE("A model of another architecture is refused", "[common][safetensors][corrupt]") {
