@@ -1,6 +1,7 @@
 #include "04-rnn/char_model.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 
@@ -29,6 +30,19 @@ Sequential make_char_model(const CharModelConfig& config, std::size_t vocabulary
   // equally likely) instead of starting from confident random guesses.
   model.emplace<Dense>(config.hidden, vocabulary_size, rng, Init::Xavier);
   return model;
+}
+
+std::size_t char_model_parameter_count(const CharModelConfig& config, std::size_t vocabulary_size) {
+  // The sizes may come from a file: every product and sum saturates at SIZE_MAX instead of wrapping.
+  constexpr std::size_t kTooMany = std::numeric_limits<std::size_t>::max();
+  auto mul = [](std::size_t a, std::size_t b) { return __builtin_mul_overflow(a, b, &a) ? kTooMany : a; };
+  auto add = [](std::size_t a, std::size_t b) { return __builtin_add_overflow(a, b, &a) ? kTooMany : a; };
+  const std::size_t V = vocabulary_size, E = config.embedding, H = config.hidden;
+  const std::size_t gates = config.cell == "lstm" ? 4 : config.cell == "gru" ? 3 : 1;
+  std::size_t count = add(mul(V, E), add(mul(H, V), V));  // embedding, head
+  for (std::size_t l = 0; l < config.layers && count != kTooMany; ++l)
+    count = add(count, mul(mul(gates, H), add(add(l == 0 ? E : H, H), 2)));
+  return count;
 }
 
 Recurrent& recurrent_layer(Sequential& model) {
@@ -128,7 +142,8 @@ void save_char_model(const std::string& path, Sequential& model, const CharModel
 CharModel load_char_model(const std::string& path) {
   // The metadata first: it says which model to build. read_safetensors checks the whole file
   // (length, header, checksum), so a truncated or corrupted file stops here with its path.
-  const Metadata metadata = read_safetensors(path).metadata;
+  const SafetensorsFile file = read_safetensors(path);
+  const Metadata& metadata = file.metadata;
   const auto model_key = metadata.find(kModelKey);
   if (model_key == metadata.end() || model_key->second != "charlm")
     throw std::runtime_error(path + ": not a character model written by charlm (no model=charlm in its metadata)");
@@ -148,6 +163,17 @@ CharModel load_char_model(const std::string& path) {
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(path + ": its vocabulary or start text: " + e.what());
   }
+  // The sizes are the file's word: before a model that size is allocated, they must account for
+  // exactly the values the file holds. ("hidden": "999999999" would otherwise ask for 48 GB.)
+  std::size_t values = 0;
+  for (const auto& [name, tensor] : file.tensors) values += tensor.size();
+  const std::size_t parameters = char_model_parameter_count(config, vocabulary.size());
+  if (parameters != values)
+    throw std::runtime_error(path + ": its metadata (" + config.cell + ", embedding " + std::to_string(config.embedding) +
+                             ", hidden " + std::to_string(config.hidden) + ", " + std::to_string(config.layers) + " layers, " +
+                             std::to_string(vocabulary.size()) + " characters) describe a model of " +
+                             (parameters == std::numeric_limits<std::size_t>::max() ? "over 2^64" : std::to_string(parameters)) +
+                             " parameters, but the file holds " + std::to_string(values) + " values");
   Rng unused(0);  // the initial values are replaced by the file's
   Sequential model = make_char_model(config, vocabulary.size(), unused);
   // Checks the architecture string, every name and every shape before copying anything.

@@ -43,6 +43,11 @@ extern const std::vector<std::string> kCellNames;  // {"lstm", "gru", "rnn"}
 // Embedding(V, E) -> recurrent layer -> Dense(H, V). Throws std::invalid_argument on an unknown
 // cell or a zero size.
 Sequential make_char_model(const CharModelConfig& config, std::size_t vocabulary_size, Rng& rng);
+// The number of parameters that model has, counted without building it:
+//   V·E (embedding) + sum over layers l of G·H·(I_l + H + 2) (recurrent) + H·V + V (head)
+// with G = 4 gates for an LSTM, 3 for a GRU, 1 for an RNN, I_0 = E and I_l = H above it (each gate
+// block has two biases, PyTorch's b_ih and b_hh). SIZE_MAX when the count does not fit in a size_t.
+std::size_t char_model_parameter_count(const CharModelConfig& config, std::size_t vocabulary_size);
 // The model's recurrent layer (layer 1), e.g. to switch its stateful mode.
 Recurrent& recurrent_layer(Sequential& model);
 
@@ -89,7 +94,9 @@ struct CharModel {
 };
 // Rebuilds the model a file describes and loads its weights. Throws std::runtime_error
 // "<path>: ..." when the file is unreadable, truncated or corrupt, or was not written by
-// save_char_model.
+// save_char_model; also when its metadata describe a model of another number of parameters than
+// the file holds values, checked before the model is built (a corrupted size must not allocate
+// gigabytes).
 CharModel load_char_model(const std::string& path);
 
 }  // namespace dlfs

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <stdexcept>
 
 #include "06-transformer/tied_linear.hpp"
@@ -16,6 +17,9 @@ namespace {
 const GPTConfig& checked(const GPTConfig& c) {
   if (c.vocabulary == 0 || c.context == 0 || c.width == 0 || c.heads == 0 || c.layers == 0)
     throw std::invalid_argument("GPT: the vocabulary, context, width, heads and layers must all be positive");
+  if (c.context > kMaxContext)
+    throw std::invalid_argument("GPT: a context of " + std::to_string(c.context) + " is over the " +
+                                std::to_string(kMaxContext) + " a GPT may have");
   if (c.width % c.heads != 0)
     throw std::invalid_argument("GPT: the width " + std::to_string(c.width) + " is not a multiple of the " +
                                 std::to_string(c.heads) + " heads");
@@ -32,6 +36,19 @@ std::unique_ptr<PositionalEncoding> make_positions(const GPTConfig& c, Rng& rng)
 }
 
 }  // namespace
+
+std::size_t gpt_parameter_count(const GPTConfig& c) {
+  // The sizes may come from a file: every product and sum saturates at SIZE_MAX instead of wrapping.
+  constexpr std::size_t kTooMany = std::numeric_limits<std::size_t>::max();
+  auto mul = [](std::size_t a, std::size_t b) { return __builtin_mul_overflow(a, b, &a) ? kTooMany : a; };
+  auto add = [](std::size_t a, std::size_t b) { return __builtin_add_overflow(a, b, &a) ? kTooMany : a; };
+  const std::size_t D = c.width, V = c.vocabulary;
+  const std::size_t block = add(mul(12, mul(D, D)), mul(13, D));
+  std::size_t count = add(mul(V, D), add(mul(c.layers, block), mul(2, D)));
+  if (c.positions == "learned") count = add(count, mul(c.context, D));
+  if (!c.tied) count = add(count, add(mul(D, V), V));
+  return count;
+}
 
 GPT::GPT(const GPTConfig& config, Rng& rng)
     : config_(checked(config)),
@@ -193,7 +210,8 @@ void save_gpt(const std::string& path, GPT& model, const Vocabulary& vocabulary,
 GPTFile load_gpt(const std::string& path) {
   // read_safetensors checks the whole file (length, header, checksum) before we read the metadata,
   // so a truncated or corrupted file stops here with its path.
-  const Metadata metadata = read_safetensors(path).metadata;
+  const SafetensorsFile safetensors = read_safetensors(path);
+  const Metadata& metadata = safetensors.metadata;
   if (metadata_text(metadata, kModelKey) != "gpt")
     throw std::runtime_error(path + ": not a GPT model written by gpt (no model=gpt in its metadata)");
   GPTConfig config;
@@ -218,6 +236,17 @@ GPTFile load_gpt(const std::string& path) {
     throw std::runtime_error(path + ": its vocabulary or start text: " + e.what());
   }
   config.vocabulary = file.vocabulary.size();
+  // The sizes are the file's word: before a model that size is allocated, they must account for
+  // exactly the values the file holds. ("width": "99999992" would otherwise ask for gigabytes.)
+  std::size_t values = 0;
+  for (const auto& [name, tensor] : safetensors.tensors) values += tensor.size();
+  const std::size_t parameters = gpt_parameter_count(config);
+  if (parameters != values)
+    throw std::runtime_error(path + ": its metadata (width " + std::to_string(config.width) + ", " +
+                             std::to_string(config.layers) + " blocks, context " + std::to_string(config.context) + ", " +
+                             std::to_string(config.vocabulary) + " characters) describe a GPT of " +
+                             (parameters == std::numeric_limits<std::size_t>::max() ? "over 2^64" : std::to_string(parameters)) +
+                             " parameters, but the file holds " + std::to_string(values) + " values");
   Rng unused(0);  // the initial values are replaced by the file's
   try {
     file.model = std::make_unique<GPT>(config, unused);

@@ -51,11 +51,21 @@ struct GPTConfig {
 };
 
 extern const std::vector<std::string> kPositionKinds;  // {"learned", "sinusoidal"}
+// The longest context a GPT may have (gpt --context accepts up to it): the sinusoidal table alone
+// is context x D floats, so a size read from a file is refused above it.
+inline constexpr std::size_t kMaxContext = 100000;
+
+// The number of parameters GPT(config) has, counted without building it:
+//   V·D (token embedding) + context·D (learned positions only) + N·(12·D² + 13·D) (blocks)
+//   + 2·D (final norm) + D·V + V (an untied head)
+// where a block holds the attention's in- and out-projections (3·D² + 3·D, D² + D), the MLP's two
+// layers (4·D² + 4·D, 4·D² + D) and two layer norms (2·D each). SIZE_MAX when it does not fit.
+std::size_t gpt_parameter_count(const GPTConfig& config);
 
 class GPT : public Layer {
  public:
-  // Throws std::invalid_argument naming the problem on a zero size, a width that is not a
-  // multiple of the heads, a dropout outside [0, 1) or an unknown kind of positions.
+  // Throws std::invalid_argument naming the problem on a zero size, a context over kMaxContext, a
+  // width that is not a multiple of the heads, a dropout outside [0, 1) or an unknown kind of positions.
   GPT(const GPTConfig& config, Rng& rng);
   GPT(const GPT&) = delete;  // the tied head refers to this object's embedding
   GPT& operator=(const GPT&) = delete;
@@ -112,7 +122,9 @@ struct GPTFile {
   Metadata metadata;
 };
 // Rebuilds the model a file describes and loads its weights. Throws std::runtime_error
-// "<path>: ..." when the file is unreadable, truncated or corrupt, or was not written by save_gpt.
+// "<path>: ..." when the file is unreadable, truncated or corrupt, or was not written by save_gpt;
+// also when its metadata describe a GPT of another number of parameters than the file holds
+// values, checked before the model is built (a corrupted size must not allocate gigabytes).
 GPTFile load_gpt(const std::string& path);
 
 }  // namespace dlfs

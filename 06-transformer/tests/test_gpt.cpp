@@ -226,6 +226,37 @@ TEST_CASE("a missing, truncated or foreign model file is an error naming the fil
   CHECK_THROWS_WITH(save_gpt(path, gpt, Vocabulary(U"ab"), U"\n"), Catch::Contains("a vocabulary of 2 characters"));
 }
 
+TEST_CASE("a GPT's parameter count by the formula is the built model's", "[06-transformer][gpt][files]") {
+  for (const bool tied : {true, false})
+    for (const char* positions : {"learned", "sinusoidal"}) {
+      GPTConfig config = tiny_config(tied, positions);
+      config.layers = 3;
+      Rng rng(9);
+      GPT gpt(config, rng);
+      INFO((tied ? "tied, " : "untied, ") << positions);
+      CHECK(gpt_parameter_count(config) == parameter_count(gpt));
+    }
+  // Sizes a corrupted file may hold: the count saturates instead of wrapping around to a small number.
+  GPTConfig huge = tiny_config(true, "learned");
+  huge.width = huge.layers = 999999999;
+  CHECK(gpt_parameter_count(huge) == std::size_t(-1));
+}
+
+TEST_CASE("a file whose metadata describe a larger GPT than its values is refused before the model is built",
+          "[06-transformer][gpt][files]") {
+  // Building first would ask for gigabytes; tests/fuzz/regressions/gpt/ holds such a file too.
+  const std::string path = scratch_dir("06-gpt-huge") + "/huge.safetensors";
+  Rng rng(10);
+  GPT gpt(tiny_config(true, "learned"), rng);
+  save_gpt(path, gpt, Vocabulary(U"abcdefghijk"), U"\n");
+  Metadata metadata = read_safetensors(path).metadata;
+  metadata["width"] = "99999992";
+  save_model(path, gpt.name(), named_values(gpt.parameters()), metadata);
+  CHECK_THROWS_WITH(load_gpt(path), Catch::Contains(path + ": its metadata (width 99999992, ") &&
+                                        Catch::Contains("parameters, but the file holds " +
+                                                        std::to_string(parameter_count(gpt)) + " values"));
+}
+
 TEST_CASE("a bad configuration or bad ids are refused, naming the problem", "[06-transformer][gpt]") {
   Rng rng(8);
   GPTConfig config = tiny_config(true, "learned");
@@ -237,6 +268,9 @@ TEST_CASE("a bad configuration or bad ids are refused, naming the problem", "[06
   config.dropout = 1.0f;
   CHECK_THROWS_WITH(GPT(config, rng), Catch::Contains("dropout must be in [0, 1)"));
   config.dropout = 0.0f;
+  config.context = kMaxContext + 1;
+  CHECK_THROWS_WITH(GPT(config, rng), Catch::Contains("a context of 100001 is over the 100000 a GPT may have"));
+  config.context = 8;
   config.layers = 0;
   CHECK_THROWS_AS(GPT(config, rng), std::invalid_argument);
 
