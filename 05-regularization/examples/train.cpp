@@ -174,12 +174,23 @@ SavedSetup setup_from_file(const std::string& path) {
       throw std::runtime_error(path + ": metadata '" + key + "' is not a number: '" + text + "'");
     return v;
   };
+  // The network's sizes, held to what the flags accept: a file may not describe a network the flags
+  // could not (std::size_t(-1.0) is undefined behaviour, and a width of 10^9 asks for exabytes).
+  auto whole = [&](const std::string& key, double low, double high) {
+    const double v = number(key);
+    if (v != std::floor(v) || v < low || v > high)
+      throw std::runtime_error(path + ": metadata '" + key + "' is '" + get(key) + "', not a whole number from " +
+                               exact(low) + " to " + exact(high));
+    return std::size_t(v);
+  };
   SavedSetup s;
   s.model = get("model");
-  s.options.width = std::size_t(number("width"));
-  s.options.blocks = std::size_t(number("blocks"));
+  s.options.width = whole("width", 0, 1024);  // 0: the model's default width
+  s.options.blocks = whole("blocks", 1, 100);
   s.options.batch_norm = get("batch_norm") == "1";
   s.options.dropout = float(number("dropout"));
+  if (!(s.options.dropout >= 0 && s.options.dropout < 1))
+    throw std::runtime_error(path + ": metadata 'dropout' is '" + get("dropout") + "', not in [0, 1)");
   s.pixel_mean = float(number("pixel_mean"));
   s.pixel_std = float(number("pixel_std"));
   if (!(s.pixel_std > 0)) throw std::runtime_error(path + ": metadata 'pixel_std' must be positive");

@@ -8,6 +8,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common/safetensors.hpp"
@@ -95,6 +96,18 @@ TEST_CASE("The train example reports bad flags in one line and exits 1", "[05-re
   save_model(dir + "/other.safetensors", "Dense(2, 2)", {{"weight", &w}});
   require_one_line_error(run_train(dir, "--load '" + dir + "/other.safetensors'" + data),
                          "no 'model' in its metadata");
+  // A model file whose metadata ask for a network the flags could not: refused before it is built.
+  for (const auto& [key, value, message] :
+       {std::tuple{"width", "-1", "metadata 'width' is '-1', not a whole number from 0 to 1024"},
+        std::tuple{"blocks", "1e9", "metadata 'blocks' is '1e9', not a whole number from 1 to 100"},
+        std::tuple{"width", "16.5", "metadata 'width' is '16.5', not a whole number"},
+        std::tuple{"dropout", "1", "metadata 'dropout' is '1', not in [0, 1)"}}) {
+    Metadata setup = {{"model", "resnet"}, {"width", "16"}, {"blocks", "1"}, {"batch_norm", "1"},
+                      {"dropout", "0"}, {"pixel_mean", "0.28"}, {"pixel_std", "0.35"}};
+    setup[key] = value;
+    save_model(dir + "/absurd.safetensors", "ResNet", {{"weight", &w}}, setup);
+    require_one_line_error(run_train(dir, "--load '" + dir + "/absurd.safetensors'" + data), message);
+  }
 }
 
 TEST_CASE("The train example's loss falls on a tiny BN-CNN and it ends with its result line",
