@@ -97,6 +97,17 @@ std::vector<Parameter*> GPT::parameters() {
   return all;
 }
 
+NamedDropouts GPT::dropouts() {
+  NamedDropouts all{{"dropout", &dropout_}};
+  for (std::size_t i = 0; i < blocks_.size(); ++i) {
+    const std::string block = "blocks." + std::to_string(i) + ".";
+    all.emplace_back(block + "self_attn.dropout", &blocks_[i]->self_attn().attention().weight_dropout());
+    all.emplace_back(block + "dropout1", &blocks_[i]->dropout1());
+    all.emplace_back(block + "dropout2", &blocks_[i]->dropout2());
+  }
+  return all;
+}
+
 std::string GPT::name() const {
   std::string s = "GPT(vocabulary=" + std::to_string(config_.vocabulary) + ", context=" +
                   std::to_string(config_.context) + ", width=" + std::to_string(config_.width) +

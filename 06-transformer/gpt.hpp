@@ -32,6 +32,7 @@
 #include "04-rnn/embedding.hpp"
 #include "04-rnn/vocabulary.hpp"
 #include "05-regularization/dropout.hpp"
+#include "05-regularization/dropout_streams.hpp"
 #include "05-regularization/layer_norm.hpp"
 #include "06-transformer/positional_encoding.hpp"
 #include "06-transformer/transformer_block.hpp"
@@ -95,6 +96,10 @@ class GPT : public Layer {
   PositionalEncoding& positions() { return *positions_; }
   TransformerBlock& block(std::size_t i) { return *blocks_.at(i); }
   LayerNorm& ln_f() { return ln_f_; }
+  // Every dropout layer, named as its parameters are ("dropout" after the embeddings, then per block
+  // "blocks.0.self_attn.dropout", "blocks.0.dropout1", "blocks.0.dropout2", ...): a checkpoint keeps
+  // their random streams (chapter 05's DropoutStreams).
+  NamedDropouts dropouts();
 
  private:
   void check_ids(const Tensor& ids) const;  // (B, T) with 0 < T <= context

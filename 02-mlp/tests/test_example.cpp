@@ -5,7 +5,6 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "common/safetensors.hpp"
 #include "tests/support/example_runs.hpp"
 #include "tests/support/small_fashion_mnist.hpp"
 #include "tests/support/tmp.hpp"
@@ -36,27 +35,7 @@ void run(const std::string& dir, const std::string& args, int threads = 1, int e
 
 TEST_CASE("A run killed with SIGKILL and resumed from its checkpoint saves the uninterrupted run's model, byte for byte",
           "[02-mlp][example][resume]") {
-  const std::string dir = scratch_dir("02-mlp-example");
-  run(dir, "--out '" + dir + "/whole' --save '" + dir + "/whole.safetensors'");
-  // Killed as a crash or the out-of-memory killer would, once the first epoch's checkpoint exists.
-  kill_when_file_exists(mlp("--out '" + dir + "/cut' --checkpoint '" + dir + "/c.safetensors' >/dev/null"),
-                        dir + "/c.safetensors");
-  const std::string epoch = dlfs::read_safetensors(dir + "/c.safetensors").metadata.at("epoch");
-  INFO("killed after epoch " << epoch);
-  REQUIRE(std::stoi(epoch) < 6);
-  run(dir, "--out '" + dir + "/cut' --checkpoint '" + dir + "/c.safetensors' --resume '" + dir +
-               "/c.safetensors' --save '" + dir + "/resumed.safetensors'");
-
-  CHECK(file_difference(dir + "/resumed.safetensors", dir + "/whole.safetensors") == "");
-  // The resumed run's metrics.csv holds the epochs after the checkpoint: the whole run's last rows,
-  // learning rate included, digit for digit.
-  const std::string whole_rows = metrics_without_timings(dir + "/whole/metrics.csv");
-  const std::string resumed_rows = metrics_without_timings(dir + "/cut/metrics.csv");
-  const std::string header = whole_rows.substr(0, whole_rows.find('\n') + 1);
-  const std::string after = resumed_rows.substr(header.size());
-  REQUIRE(resumed_rows.rfind(header, 0) == 0);
-  REQUIRE(!after.empty());
-  CHECK(whole_rows.substr(whole_rows.size() - after.size()) == after);
+  check_kill_and_resume(mlp(""), scratch_dir("02-mlp-example"), 6);
 }
 
 TEST_CASE("The same seed writes the same metrics and model, byte for byte, on one thread or two, run after run",

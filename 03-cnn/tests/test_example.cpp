@@ -4,7 +4,6 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "common/safetensors.hpp"
 #include "tests/support/example_runs.hpp"
 #include "tests/support/small_fashion_mnist.hpp"
 #include "tests/support/tmp.hpp"
@@ -34,24 +33,7 @@ void run(const std::string& dir, const std::string& args) {
 
 TEST_CASE("LeNet-5 killed with SIGKILL and resumed from its checkpoint saves the uninterrupted run's model, byte for byte",
           "[03-cnn][example][resume]") {
-  const std::string dir = scratch_dir("03-cnn-example");
-  run(dir, "--out '" + dir + "/whole' --save '" + dir + "/whole.safetensors'");
-  kill_when_file_exists(cnn("--out '" + dir + "/cut' --checkpoint '" + dir + "/c.safetensors' >/dev/null"),
-                        dir + "/c.safetensors");
-  const std::string epoch = dlfs::read_safetensors(dir + "/c.safetensors").metadata.at("epoch");
-  INFO("killed after epoch " << epoch);
-  REQUIRE(std::stoi(epoch) < 5);
-  run(dir, "--out '" + dir + "/cut' --checkpoint '" + dir + "/c.safetensors' --resume '" + dir +
-               "/c.safetensors' --save '" + dir + "/resumed.safetensors'");
-
-  CHECK(file_difference(dir + "/resumed.safetensors", dir + "/whole.safetensors") == "");
-  const std::string whole_rows = metrics_without_timings(dir + "/whole/metrics.csv");
-  const std::string resumed_rows = metrics_without_timings(dir + "/cut/metrics.csv");
-  const std::string header = whole_rows.substr(0, whole_rows.find('\n') + 1);
-  REQUIRE(resumed_rows.rfind(header, 0) == 0);
-  const std::string after = resumed_rows.substr(header.size());  // the epochs after the checkpoint
-  REQUIRE(!after.empty());
-  CHECK(whole_rows.substr(whole_rows.size() - after.size()) == after);
+  check_kill_and_resume(cnn(""), scratch_dir("03-cnn-example"), 5);
 }
 
 TEST_CASE("A checkpoint of other settings is refused with a message naming the file", "[03-cnn][example][resume]") {

@@ -25,6 +25,7 @@
 
 #include "02-mlp/losses.hpp"
 #include "04-rnn/char_model.hpp"
+#include "04-rnn/evaluate_every.hpp"
 #include "04-rnn/sampling.hpp"
 #include "04-rnn/text.hpp"
 #include "04-rnn/utf8.hpp"
@@ -34,118 +35,11 @@
 #include "08-utilities/callbacks.hpp"
 #include "08-utilities/data_loader.hpp"
 #include "08-utilities/trainer.hpp"
-#include "common/metrics_csv.hpp"
-#include "common/plot_svg.hpp"
-#include "common/safetensors.hpp"
 #include "common/system.hpp"
 
 using namespace dlfs;
 
 namespace {
-
-// Every `every` steps: the mean training loss since the last report, the validation loss on a fixed
-// sample of windows, one printed line, one CSV row, and the curves redrawn (so a run cut short
-// still leaves them). The time spent here is counted, so the speed reported is training's alone.
-class EvaluateEvery : public Callback {
- public:
-  EvaluateEvery(std::size_t every, const Examples& validation, std::size_t tokens_per_step, const std::string& out_dir,
-                std::string title)
-      : every_(every), validation_(validation), tokens_per_step_(tokens_per_step), out_dir_(out_dir),
-        title_(std::move(title)),
-        csv_(out_dir + "/metrics.csv", {"step", "tokens", "seconds", "train_loss", "val_loss", "val_bits_per_char"}) {}
-
-  void on_batch_end(Trainer& t, double batch_loss) override {
-    loss_sum_ += batch_loss, ++losses_;
-    if (t.step() % every_ == 0) report(t);
-  }
-
-  void report(Trainer& t) {
-    if (losses_ == 0) return;
-    Stopwatch eval_clock;
-    const Evaluation ev = t.evaluate(validation_);
-    eval_seconds_ += eval_clock.seconds();
-    const double train_loss = loss_sum_ / double(losses_);
-    loss_sum_ = 0, losses_ = 0;
-    const double seconds = clock_.seconds();
-    const double tokens = double(t.step() * tokens_per_step_);
-    std::printf("step %5zu  %5.0fs  train_loss %.4f  val_loss %.4f  val_bits_per_char %.3f  (%.0f tokens/s)\n",
-                t.step(), seconds, train_loss, ev.loss, ev.bits_per_token, tokens / training_seconds());
-    std::fflush(stdout);
-    csv_.write_row({double(t.step()), tokens, seconds, train_loss, ev.loss, ev.bits_per_token});
-    train_.y.push_back(train_loss), val_.y.push_back(ev.loss), bits_.y.push_back(ev.bits_per_token);
-    write_line_charts(out_dir_ + "/curves.svg",
-                      {{"Loss (" + title_ + ")", "cross-entropy, nats per character", {train_, val_}},
-                       {"Validation", "bits per character", {bits_}}},
-                      "evaluation (every " + std::to_string(every_) + " steps)");
-  }
-
-  // Since construction, without the evaluations.
-  double training_seconds() const { return clock_.seconds() - eval_seconds_; }
-
-  // The losses summed since the last report, for checkpoints: the first report after a resume
-  // averages the same steps as the uninterrupted run's.
-  void save_state(Trainer&, NamedTensors&, Metadata& metadata) override {
-    char sum[40];
-    std::snprintf(sum, sizeof sum, "%.17g", loss_sum_);  // reads back to the same double
-    metadata["evaluate_every.loss_sum"] = sum;
-    metadata["evaluate_every.losses"] = std::to_string(losses_);
-  }
-  void load_state(Trainer&, const std::string& path, const Metadata& metadata) override {
-    const auto sum = metadata.find("evaluate_every.loss_sum"), count = metadata.find("evaluate_every.losses");
-    char *sum_end = nullptr, *count_end = nullptr;
-    const double loss_sum = sum == metadata.end() ? 0.0 : std::strtod(sum->second.c_str(), &sum_end);
-    const unsigned long long losses = count == metadata.end() ? 0 : std::strtoull(count->second.c_str(), &count_end, 10);
-    if (!sum_end || *sum_end != '\0' || !count_end || *count_end != '\0' || !std::isfinite(loss_sum))
-      throw std::runtime_error(path + ": checkpoint metadata has no readable \"evaluate_every.loss_sum\" and "
-                               "\"evaluate_every.losses\" (written by a run without --minutes?)");
-    loss_sum_ = loss_sum, losses_ = std::size_t(losses);
-  }
-
- private:
-  std::size_t every_;
-  const Examples& validation_;
-  std::size_t tokens_per_step_;
-  std::string out_dir_, title_;
-  MetricsCsv csv_;
-  Stopwatch clock_;
-  double eval_seconds_ = 0.0, loss_sum_ = 0.0;
-  std::size_t losses_ = 0;
-  Series train_{"train (running)", {}}, val_{"validation sample", {}}, bits_{"validation sample", {}};
-};
-
-// The global gradient norm of every step, before clipping: how large it gets, how often the clip acts.
-class GradientNormWatch : public Callback {
- public:
-  explicit GradientNormWatch(const ClipGradNorm& clip) : clip_(clip) {}
-  void on_batch_end(Trainer&, double) override {
-    largest_ = std::max(largest_, clip_.last_norm());
-    sum_ += clip_.last_norm(), ++steps_;
-  }
-  double largest() const { return largest_; }
-  double mean() const { return steps_ ? sum_ / double(steps_) : 0.0; }
-
- private:
-  const ClipGradNorm& clip_;
-  double largest_ = 0.0, sum_ = 0.0;
-  std::size_t steps_ = 0;
-};
-
-// Evenly spaced indices: `count` of [0, n) (all of them when count >= n).
-std::vector<std::size_t> spread(std::size_t n, std::size_t count) {
-  std::vector<std::size_t> out;
-  if (count >= n) count = n;
-  for (std::size_t k = 0; k < count; ++k) out.push_back(k * n / count);
-  return out;
-}
-
-std::string with_commas(std::size_t n) {
-  std::string digits = std::to_string(n), out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
 
 // CLI11's number checks print their range as a 300-digit number; these say it in words.
 CLI::Validator at_least(double low, bool strictly) {
@@ -321,9 +215,10 @@ int main(int argc, char** argv) {
     if (minutes > 0) {
       std::printf("training for %g minutes (validation every %zu steps, on %zu windows)\n", minutes, eval_every,
                   validation_sample.size());
-      auto& progress = trainer.add<EvaluateEvery>(eval_every, validation_sample, batch * steps, out_dir,
-                                                  lm.config.cell + ", H=" + std::to_string(lm.config.hidden));
-      auto& norms = trainer.add<GradientNormWatch>(clipped);
+      auto& progress = trainer.add<EvaluateEvery>(
+          validation_sample, clipped,
+          EvaluateEveryOptions{eval_every, batch * steps, out_dir,
+                               lm.config.cell + ", H=" + std::to_string(lm.config.hidden), /*learning_rate=*/false});
       trainer.add<TimeBudget>(minutes * 60.0);
       if (!checkpoint_path.empty()) trainer.add<Checkpointing>(checkpoint_path);
       if (!resume_path.empty()) {
@@ -339,8 +234,8 @@ int main(int argc, char** argv) {
       if (clip > 0) std::snprintf(clipping, sizeof clipping, "clipped to %.2f on %zu steps", double(clip), clipped.clipped_steps());
       std::printf("trained %zu steps (%.2f epochs) in %.0f s; gradient norm before clipping: mean %.3f, largest "
                   "%.3f; %s\n",
-                  trainer.step(), double(trainer.step()) / double(loader.batches()), train_seconds, norms.mean(),
-                  norms.largest(), clipping);
+                  trainer.step(), double(trainer.step()) / double(loader.batches()), train_seconds, progress.mean_norm(),
+                  progress.largest_norm(), clipping);
     }
 
     const Evaluation final_eval = trainer.evaluate(validation);

@@ -6,7 +6,6 @@
 #include <string>
 
 #include "common/random.hpp"
-#include "common/safetensors.hpp"
 #include "tests/support/example_runs.hpp"
 #include "tests/support/tmp.hpp"
 
@@ -41,26 +40,8 @@ TEST_CASE("charlm killed with SIGKILL and resumed from its checkpoint saves the 
   const std::string run = std::string("'") + DLFS_CHARLM_EXE + "' --text '" + dir + "/text.txt' --cell gru " +
                           "--hidden 24 --embedding 8 --seq 16 --batch 8 --epochs 8 --minutes 60 --eval-every 7 " +
                           "--eval-windows 16 --sample 0 --threads 1 --seed 3 ";
-  const test::Run whole = test::run_program(run + "--out '" + dir + "/whole' --save '" + dir + "/whole.safetensors'", dir);
-  INFO(whole.out << whole.err);
-  REQUIRE(whole.status == 0);
-  test::kill_when_file_exists(run + "--out '" + dir + "/cut' --checkpoint '" + dir + "/c.safetensors' >/dev/null",
-                              dir + "/c.safetensors");
-  REQUIRE(std::stoi(read_safetensors(dir + "/c.safetensors").metadata.at("epoch")) < 8);
-  const test::Run resumed = test::run_program(run + "--out '" + dir + "/cut' --checkpoint '" + dir + "/c.safetensors' " +
-                                                  "--resume '" + dir + "/c.safetensors' --save '" + dir +
-                                                  "/resumed.safetensors'",
-                                              dir);
-  INFO(resumed.out << resumed.err);
-  REQUIRE(resumed.status == 0);
-  CHECK(test::file_difference(dir + "/resumed.safetensors", dir + "/whole.safetensors") == "");
+  const auto [whole, resumed] = test::check_kill_and_resume(run, dir, 8);
   CHECK(test::result_line(resumed.out).at("val_bits_per_char") == test::result_line(whole.out).at("val_bits_per_char"));
-  // The rows after the checkpoint (step, tokens, losses; not the seconds) are the whole run's last rows.
-  const std::string whole_rows = test::metrics_without_timings(dir + "/whole/metrics.csv");
-  const std::string resumed_rows = test::metrics_without_timings(dir + "/cut/metrics.csv");
-  const std::string after = resumed_rows.substr(resumed_rows.find('\n') + 1);
-  REQUIRE(!after.empty());
-  CHECK(whole_rows.substr(whole_rows.size() - after.size()) == after);
 }
 
 TEST_CASE("charlm refuses --checkpoint and --resume without training", "[04-rnn][charlm][example][resume]") {

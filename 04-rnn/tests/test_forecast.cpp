@@ -11,7 +11,6 @@
 
 #include "04-rnn/weather.hpp"
 #include "common/random.hpp"
-#include "common/safetensors.hpp"
 #include "tests/support/example_runs.hpp"
 #include "tests/support/tmp.hpp"
 
@@ -120,18 +119,7 @@ TEST_CASE("A forecast run killed with SIGKILL and resumed saves the uninterrupte
   const std::string run = std::string("'") + DLFS_FORECAST_EXE + "' --data '" + dir + "/weather.csv' " +
                           "--validation-from 2013/07/01 --test-from 2014/01/01 --window 7 --hidden 16 --epochs 30 "
                           "--patience 30 --seed 3 ";
-  const Run whole = test::run_program(run + "--out '" + dir + "/whole' --save '" + dir + "/whole.safetensors'", dir);
-  INFO(whole.out << whole.err);
-  REQUIRE(whole.status == 0);
-  test::kill_when_file_exists(run + "--out '" + dir + "/cut' --checkpoint '" + dir + "/c.safetensors' >/dev/null",
-                              dir + "/c.safetensors");
-  REQUIRE(std::stoi(read_safetensors(dir + "/c.safetensors").metadata.at("epoch")) < 30);
-  const Run resumed = test::run_program(run + "--out '" + dir + "/cut' --checkpoint '" + dir + "/c.safetensors' " +
-                                            "--resume '" + dir + "/c.safetensors' --save '" + dir + "/resumed.safetensors'",
-                                        dir);
-  INFO(resumed.out << resumed.err);
-  REQUIRE(resumed.status == 0);
-  CHECK(test::file_difference(dir + "/resumed.safetensors", dir + "/whole.safetensors") == "");
+  const auto [whole, resumed] = test::check_kill_and_resume(run, dir, 30);
   const auto a = result_line(whole.out), b = result_line(resumed.out);
   CHECK(b.at("test_mae") == a.at("test_mae"));
   CHECK(b.at("best_epoch") == a.at("best_epoch"));

@@ -38,7 +38,7 @@
 #include "02-mlp/losses.hpp"
 #include "02-mlp/train.hpp"
 #include "05-regularization/augmentation.hpp"
-#include "05-regularization/dropout.hpp"
+#include "05-regularization/dropout_streams.hpp"
 #include "05-regularization/models.hpp"
 #include "07-optimizers/adam.hpp"
 #include "07-optimizers/schedules.hpp"
@@ -101,37 +101,6 @@ class EpochReport : public Callback {
 
  private:
   MetricsCsv csv_;
-};
-
-// Dropout layers draw their masks from streams of their own (dropout.hpp). A checkpoint keeps where
-// each stream stands ("dropout.<position>.rng_state"), so that a resumed run draws the masks the
-// uninterrupted one would have drawn.
-class DropoutStreams : public Callback {
- public:
-  explicit DropoutStreams(Sequential& model) {
-    for (std::size_t i = 0; i < model.size(); ++i)
-      if (auto* dropout = dynamic_cast<Dropout*>(&model[i]))
-        layers_.emplace_back("dropout." + std::to_string(i) + ".rng_state", dropout);
-  }
-  void save_state(Trainer&, NamedTensors&, Metadata& metadata) override {
-    for (const auto& [key, dropout] : layers_) metadata[key] = rng_state_to_hex(dropout->rng().state());
-  }
-  void load_state(Trainer&, const std::string& path, const Metadata& metadata) override {
-    std::vector<Rng::State> states;  // all read before any is set
-    for (const auto& [key, dropout] : layers_) {
-      const auto it = metadata.find(key);
-      if (it == metadata.end()) throw std::runtime_error(path + ": checkpoint metadata has no \"" + key + "\"");
-      try {
-        states.push_back(rng_state_from_hex(it->second));
-      } catch (const std::invalid_argument& e) {
-        throw std::runtime_error(path + ": checkpoint metadata \"" + key + "\": " + e.what());
-      }
-    }
-    for (std::size_t i = 0; i < layers_.size(); ++i) layers_[i].second->rng().set_state(states[i]);
-  }
-
- private:
-  std::vector<std::pair<std::string, Dropout*>> layers_;
 };
 
 // What a model file must carry besides its tensors to be rebuilt and fed the same inputs.
@@ -350,7 +319,7 @@ int main(int argc, char** argv) {
                                  " limit=" + std::to_string(limit);
     Trainer trainer(model, *optimizer, loader, trainer_options);
     trainer.add<LearningRateSchedule>(schedule);
-    trainer.add<DropoutStreams>(model);
+    trainer.add<DropoutStreams>(dropouts_of(model));
     if (isatty(fileno(stdout))) trainer.add<ProgressBarCallback>();  // a log file gets the epoch lines only
     EpochReport& report = trainer.add<EpochReport>(out_dir + "/metrics.csv");
     if (minutes > 0) trainer.add<TimeBudget>(minutes * 60.0);

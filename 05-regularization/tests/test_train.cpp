@@ -167,21 +167,5 @@ TEST_CASE("A run with dropout and augmentation killed with SIGKILL and resumed s
   const std::string dir = test::scratch_dir("05-regularization-train-resume");
   const std::string run = std::string("'") + DLFS_TRAIN_EXE + "' --threads 1 --data '" + small_fashion_mnist() +
                           "' --model bn-cnn --width 4 --dropout 0.3 --augment --batch 32 --epochs 4 --seed 7 ";
-  const Run whole = test::run_program(run + "--out '" + dir + "/whole' --save '" + dir + "/whole.safetensors'", dir);
-  INFO(whole.out << whole.err);
-  REQUIRE(whole.status == 0);
-  test::kill_when_file_exists(run + "--out '" + dir + "/cut' --checkpoint '" + dir + "/c.safetensors' >/dev/null",
-                              dir + "/c.safetensors");
-  REQUIRE(std::stoi(read_safetensors(dir + "/c.safetensors").metadata.at("epoch")) < 4);
-  const Run resumed = test::run_program(run + "--out '" + dir + "/cut' --checkpoint '" + dir + "/c.safetensors' " +
-                                            "--resume '" + dir + "/c.safetensors' --save '" + dir + "/resumed.safetensors'",
-                                        dir);
-  INFO(resumed.out << resumed.err);
-  REQUIRE(resumed.status == 0);
-  CHECK(test::file_difference(dir + "/resumed.safetensors", dir + "/whole.safetensors") == "");
-  const std::string whole_rows = test::metrics_without_timings(dir + "/whole/metrics.csv");
-  const std::string resumed_rows = test::metrics_without_timings(dir + "/cut/metrics.csv");
-  const std::string after = resumed_rows.substr(resumed_rows.find('\n') + 1);  // the epochs after the checkpoint
-  REQUIRE(!after.empty());
-  CHECK(whole_rows.substr(whole_rows.size() - after.size()) == after);
+  test::check_kill_and_resume(run, dir, 4);
 }

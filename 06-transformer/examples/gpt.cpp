@@ -6,13 +6,17 @@
 //   build/06-transformer/gpt --save runs/06-transformer/gpt.safetensors
 //   build/06-transformer/gpt --load runs/06-transformer/gpt.safetensors --minutes 0 --sample 400 --prompt "Love "
 //   build/06-transformer/gpt --text book.txt               any UTF-8 text file instead of the fortunes
+//   build/06-transformer/gpt --epochs 3 --checkpoint c.safetensors    after every epoch, save all it takes to resume
+//   build/06-transformer/gpt --epochs 3 --resume c.safetensors        continue an interrupted run (same flags)
 //
 // The same data, split, windows and loss as chapter 04's charlm (its text pipeline and
 // text_windows), so the two models' bits per character compare directly. Training is chapter 08's
 // Trainer with AdamW, the global gradient norm clipped, and chapter 07's warm-up and cosine
 // schedule stretched over the time budget. Every --eval-every steps it measures the validation
 // loss on a fixed sample of validation windows; at the end, on all of them. Then it draws an
-// attention map of every head for one sentence, and samples with the key-value cache.
+// attention map of every head for one sentence, and samples with the key-value cache. Borrowed:
+// chapter 04's text pipeline, windows and progress report (EvaluateEvery), chapter 05's dropout
+// and its checkpointed streams, chapters 07 and 08's optimizer, schedule, clipping and Trainer.
 // Writes runs/06-transformer/gpt/{metrics.csv, curves.svg, attention.svg} and ends with a `result:` line.
 #include <CLI/CLI.hpp>
 
@@ -27,6 +31,7 @@
 
 #include "02-mlp/losses.hpp"
 #include "04-rnn/char_model.hpp"
+#include "04-rnn/evaluate_every.hpp"
 #include "04-rnn/text.hpp"
 #include "04-rnn/utf8.hpp"
 #include "04-rnn/vocabulary.hpp"
@@ -39,8 +44,6 @@
 #include "08-utilities/callbacks.hpp"
 #include "08-utilities/data_loader.hpp"
 #include "08-utilities/trainer.hpp"
-#include "common/metrics_csv.hpp"
-#include "common/plot_svg.hpp"
 #include "common/system.hpp"
 
 using namespace dlfs;
@@ -78,79 +81,6 @@ class WarmupCosineOverBudget : public Callback {
   std::size_t max_steps_;
   Stopwatch clock_;
 };
-
-// Every `every` steps: the mean training loss since the last report, the validation loss on a fixed
-// sample of windows, one printed line, one CSV row, and the curves redrawn (so a run cut short
-// still leaves them); the gradient norm before clipping is watched on every step. The time spent
-// evaluating is counted apart, so the speed reported is training's alone.
-class Progress : public Callback {
- public:
-  Progress(std::size_t every, const Examples& validation, std::size_t tokens_per_step, const ClipGradNorm& clip,
-           const std::string& out_dir)
-      : every_(every), validation_(validation), tokens_per_step_(tokens_per_step), clip_(clip), out_dir_(out_dir),
-        csv_(out_dir + "/metrics.csv",
-             {"step", "tokens", "seconds", "learning_rate", "train_loss", "val_loss", "val_bits_per_char"}) {}
-
-  void on_batch_end(Trainer& t, double batch_loss) override {
-    loss_sum_ += batch_loss, ++losses_;
-    largest_norm_ = std::max(largest_norm_, clip_.last_norm());
-    norm_sum_ += clip_.last_norm();
-    if (t.step() % every_ == 0) report(t);
-  }
-
-  void report(Trainer& t) {
-    if (losses_ == 0) return;
-    Stopwatch eval_clock;
-    const Evaluation ev = t.evaluate(validation_);
-    eval_seconds_ += eval_clock.seconds();
-    const double train_loss = loss_sum_ / double(losses_);
-    loss_sum_ = 0, losses_ = 0;
-    const double seconds = clock_.seconds(), tokens = double(t.step() * tokens_per_step_);
-    const double lr = t.optimizer().learning_rate();
-    std::printf("step %5zu  %5.0fs  lr %.2e  train_loss %.4f  val_loss %.4f  val_bits_per_char %.3f  (%.0f tokens/s)\n",
-                t.step(), seconds, lr, train_loss, ev.loss, ev.bits_per_token, tokens / training_seconds());
-    std::fflush(stdout);
-    csv_.write_row({double(t.step()), tokens, seconds, lr, train_loss, ev.loss, ev.bits_per_token});
-    train_.y.push_back(train_loss), val_.y.push_back(ev.loss), bits_.y.push_back(ev.bits_per_token);
-    write_line_charts(out_dir_ + "/curves.svg",
-                      {{"Loss (GPT)", "cross-entropy, nats per character", {train_, val_}},
-                       {"Validation", "bits per character", {bits_}}},
-                      "evaluation (every " + std::to_string(every_) + " steps)");
-  }
-
-  double training_seconds() const { return clock_.seconds() - eval_seconds_; }  // since construction
-  double largest_norm() const { return largest_norm_; }
-  double mean_norm(std::size_t steps) const { return steps ? norm_sum_ / double(steps) : 0.0; }
-
- private:
-  std::size_t every_;
-  const Examples& validation_;
-  std::size_t tokens_per_step_;
-  const ClipGradNorm& clip_;
-  std::string out_dir_;
-  MetricsCsv csv_;
-  Stopwatch clock_;
-  double eval_seconds_ = 0.0, loss_sum_ = 0.0, largest_norm_ = 0.0, norm_sum_ = 0.0;
-  std::size_t losses_ = 0;
-  Series train_{"train (running)", {}}, val_{"validation sample", {}}, bits_{"validation sample", {}};
-};
-
-// Evenly spaced indices: `count` of [0, n) (all of them when count >= n).
-std::vector<std::size_t> spread(std::size_t n, std::size_t count) {
-  std::vector<std::size_t> out;
-  if (count >= n) count = n;
-  for (std::size_t k = 0; k < count; ++k) out.push_back(k * n / count);
-  return out;
-}
-
-std::string with_commas(std::size_t n) {
-  std::string digits = std::to_string(n), out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
 
 // Ids of the user's text (a prompt, the attention sentence): an unknown character is an error that
 // names the flag, the character and its position.
@@ -191,7 +121,7 @@ int main(int argc, char** argv) {
   GPTConfig config;
   bool untied = false, recompute = false;
   std::string fortunes_dir = kDefaultFortunesDir, text_path, save_path, load_path, prompt_text, out_dir,
-              attention_text, split_dir;
+              attention_text, split_dir, checkpoint_path, resume_path;
   std::size_t batch = 32, sample_chars = 300, num_samples = 1, top_k = 0, eval_every = 100, eval_windows = 256,
               epochs = 0, warmup = 100;
   float lr = 3e-3f, clip = 1.0f, temperature = 0.8f, weight_decay = 0.01f;
@@ -241,6 +171,9 @@ int main(int argc, char** argv) {
   app.add_option("--seed", seed, "random seed (initialisation, shuffling, sampling)");
   app.add_option("--threads", threads, "threads (0: all cores); each further thread trains a copy of the model on its share of every batch")
       ->check(CLI::Range(0, 1024));
+  app.add_option("--checkpoint", checkpoint_path, "after every epoch, write FILE with all it takes to resume the run");
+  app.add_option("--resume", resume_path, "continue the run that wrote checkpoint FILE (give it the same flags)")
+      ->excludes(load);
   app.add_option("--out", out_dir, "where to write metrics.csv, curves.svg and attention.svg (default: runs/06-transformer/gpt)");
   try {
     app.parse(argc, argv);
@@ -253,6 +186,8 @@ int main(int argc, char** argv) {
   if (out_dir.empty()) out_dir = "runs/06-transformer/gpt";
 
   try {
+    if ((!checkpoint_path.empty() || !resume_path.empty()) && !(minutes > 0))
+      throw std::runtime_error("--checkpoint and --resume need training: --minutes 0 trains nothing");
     threads = set_threads(threads);
     const TextCorpus corpus = text_path.empty() ? load_fortunes(fortunes_dir) : load_text_file(text_path);
     const CleaningCounts& c = corpus.cleaning;
@@ -350,6 +285,17 @@ int main(int argc, char** argv) {
       replicas.push_back(std::make_unique<GPT>(model.config(), unused));
       options.replicas.push_back(replicas.back().get());
     }
+    // A checkpoint continues only the run that wrote it: the same network and settings (the thread
+    // count included: it sets the replicas, and so the order of the gradient sums).
+    char lr_text[32], clip_text[32], decay_text[32];
+    std::snprintf(lr_text, sizeof lr_text, "%.9g", double(lr));  // reads back to the same float
+    std::snprintf(clip_text, sizeof clip_text, "%.9g", double(clip));
+    std::snprintf(decay_text, sizeof decay_text, "%.9g", double(weight_decay));
+    options.run = {{"run", "batch=" + std::to_string(batch) + " lr=" + lr_text + " warmup=" + std::to_string(warmup) +
+                               " weight_decay=" + decay_text + " clip=" + clip_text + " epochs=" +
+                               std::to_string(epochs) + " eval_every=" + std::to_string(eval_every) +
+                               " seed=" + std::to_string(seed) + " threads=" + std::to_string(threads) +
+                               " text=" + corpus.source}};
     DataLoader loader(train, {batch, true, false, {}}, rng);
     Trainer trainer(model, clipped, loader, options);
 
@@ -360,18 +306,32 @@ int main(int argc, char** argv) {
                   validation_sample.size());
       const std::size_t max_steps = epochs > 0 ? epochs * loader.batches() : std::numeric_limits<std::size_t>::max();
       trainer.add<WarmupCosineOverBudget>(lr, warmup, minutes * 60.0, max_steps);
-      auto& progress = trainer.add<Progress>(eval_every, validation_sample, batch * T, clipped, out_dir);
+      auto& progress = trainer.add<EvaluateEvery>(validation_sample, clipped,
+                                                  EvaluateEveryOptions{eval_every, batch * T, out_dir, "GPT",
+                                                                       /*learning_rate=*/true});
       trainer.add<TimeBudget>(minutes * 60.0);
+      // The dropout layers' random streams, the replicas' too, go into checkpoints (chapter 05).
+      NamedDropouts dropouts = model.dropouts();
+      for (std::size_t r = 0; r < replicas.size(); ++r)
+        for (auto& [name, layer] : replicas[r]->dropouts())
+          dropouts.emplace_back("replica." + std::to_string(r + 1) + "." + name, layer);
+      trainer.add<DropoutStreams>(std::move(dropouts));
+      if (!checkpoint_path.empty()) trainer.add<Checkpointing>(checkpoint_path);
+      if (!resume_path.empty()) {
+        trainer.resume(resume_path);
+        std::printf("resumed %s after epoch %zu (step %zu)\n", resume_path.c_str(), trainer.epoch(), trainer.step());
+      }
+      const std::size_t first_step = trainer.step();
       trainer.fit(epochs > 0 ? epochs : std::numeric_limits<std::size_t>::max());
       if (trainer.step() % eval_every != 0) progress.report(trainer);  // the last steps' line
       train_seconds = progress.training_seconds();
-      tokens = trainer.step() * batch * T;
+      tokens = (trainer.step() - first_step) * batch * T;  // this run's, for the speed
       char clipping[96] = "no clipping";
       if (clip > 0) std::snprintf(clipping, sizeof clipping, "clipped to %.2f on %zu steps", double(clip), clipped.clipped_steps());
       std::printf("trained %zu steps (%.2f epochs) in %.0f s; gradient norm before clipping: mean %.3f, largest "
                   "%.3f; %s\n",
                   trainer.step(), double(trainer.step()) / double(loader.batches()), train_seconds,
-                  progress.mean_norm(trainer.step()), progress.largest_norm(), clipping);
+                  progress.mean_norm(), progress.largest_norm(), clipping);
     }
 
     const Evaluation final_eval = trainer.evaluate(validation);

@@ -2,61 +2,28 @@
 // bad input ends in one line naming the problem and exit status 1; a tiny model's validation loss
 // falls well below ln V in 160 steps; a model saved with --save and read back with --load evaluates
 // to the same loss; the attention maps and the samples are written.
-#include <sys/wait.h>
-
 #include <catch2/catch.hpp>
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <map>
-#include <sstream>
 #include <string>
 
+#include "tests/support/example_runs.hpp"
 #include "tests/support/tmp.hpp"
 
 #ifndef DLFS_GPT_EXE
 #error "DLFS_GPT_EXE must name the example program (06-transformer/meson.build passes it)"
 #endif
 
+using namespace dlfs;
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 
 namespace {
 
-struct Run {
-  int status = -1;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-Run run_gpt(const std::string& dir, const std::string& args) {
-  const std::string command = std::string("'") + DLFS_GPT_EXE + "' --threads 1 --out '" + dir + "/runs' " + args +
-                              " >'" + dir + "/out' 2>'" + dir + "/err'";
-  const int raw = std::system(command.c_str());
-  Run r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.out = slurp(dir + "/out");
-  r.err = slurp(dir + "/err");
-  return r;
-}
-
-// The key=value pairs of the last line of out, which must start with "result: ".
-std::map<std::string, std::string> result_line(const std::string& out) {
-  REQUIRE(out.size() > 1);
-  const std::size_t start = out.rfind('\n', out.size() - 2) + 1;
-  const std::string line = out.substr(start, out.size() - 1 - start);
-  REQUIRE_THAT(line, StartsWith("result: model=gpt"));
-  std::map<std::string, std::string> pairs;
-  std::istringstream words(line.substr(8));
-  for (std::string word; words >> word;) pairs[word.substr(0, word.find('='))] = word.substr(word.find('=') + 1);
-  return pairs;
+// The example with one thread and its output in dir/runs, as run_program runs it.
+test::Run run_gpt(const std::string& dir, const std::string& args) {
+  return test::run_program(std::string("'") + DLFS_GPT_EXE + "' --threads 1 --out '" + dir + "/runs' " + args, dir);
 }
 
 // 60 short paragraphs of a few repeated sentences: every tenth goes to validation.
@@ -75,14 +42,14 @@ const std::string kTiny = "--context 16 --width 16 --heads 2 --layers 1 --batch 
 
 TEST_CASE("gpt trains a tiny model on a text file, saves it, and --load gives the same validation loss",
           "[06-transformer][example]") {
-  const std::string dir = dlfs::test::scratch_dir("06-gpt-example");
+  const std::string dir = test::scratch_dir("06-gpt-example");
   const std::string text = write_text(dir);
   // 8 epochs of 20 batches: a fixed number of steps (the time budget is far away), however busy the machine.
-  const Run trained = run_gpt(dir, kTiny + "--text '" + text + "' --epochs 8 --minutes 5 --lr 1e-2 --warmup 10 "
+  const test::Run trained = run_gpt(dir, kTiny + "--text '" + text + "' --epochs 8 --minutes 5 --lr 1e-2 --warmup 10 "
                                            "--sample 40 --save '" + dir + "/model.safetensors'");
   INFO(trained.out << trained.err);
   REQUIRE(trained.status == 0);
-  const auto result = result_line(trained.out);
+  const auto result = test::result_line(trained.out);
   CHECK(result.at("steps") == "160");
   const std::size_t at = trained.out.find("vocabulary ");
   REQUIRE(at != std::string::npos);
@@ -93,19 +60,19 @@ TEST_CASE("gpt trains a tiny model on a text file, saves it, and --load gives th
   CHECK(std::filesystem::exists(dir + "/runs/attention.svg"));
   CHECK(std::filesystem::exists(dir + "/runs/curves.svg"));
 
-  const Run loaded = run_gpt(dir, "--text '" + text + "' --minutes 0 --sample 20 --no-cache --load '" + dir +
+  const test::Run loaded = run_gpt(dir, "--text '" + text + "' --minutes 0 --sample 20 --no-cache --load '" + dir +
                                       "/model.safetensors'");
   INFO(loaded.out << loaded.err);
   REQUIRE(loaded.status == 0);
-  CHECK(result_line(loaded.out).at("val_loss") == result.at("val_loss"));
+  CHECK(test::result_line(loaded.out).at("val_loss") == result.at("val_loss"));
   CHECK_THAT(loaded.out, Contains("recomputing every window"));
 }
 
 TEST_CASE("gpt ends bad input with one line naming the problem, and exit status 1", "[06-transformer][example]") {
-  const std::string dir = dlfs::test::scratch_dir("06-gpt-example-errors");
+  const std::string dir = test::scratch_dir("06-gpt-example-errors");
   const std::string text = write_text(dir);
   auto error_of = [&](const std::string& args) {
-    const Run r = run_gpt(dir, args);
+    const test::Run r = run_gpt(dir, args);
     CHECK(r.status == 1);
     CHECK(r.out.find("result:") == std::string::npos);
     return r.err;
@@ -130,4 +97,25 @@ TEST_CASE("gpt ends bad input with one line naming the problem, and exit status 
   std::filesystem::resize_file(dir + "/cut.safetensors", std::filesystem::file_size(dir + "/model.safetensors") / 2);
   const std::string cut = error_of("--text '" + text + "' --load '" + dir + "/cut.safetensors'");
   CHECK_THAT(cut, StartsWith("gpt: error: " + dir + "/cut.safetensors: truncated"));
+}
+
+TEST_CASE("gpt with dropout on two threads, killed with SIGKILL and resumed from its checkpoint, saves the "
+          "uninterrupted run's model, byte for byte",
+          "[06-transformer][example][resume]") {
+  const std::string dir = test::scratch_dir("06-gpt-example-resume");
+  const std::string text = write_text(dir);
+  // Eight epochs of 20 steps (the time budget is far away), evaluated every 7 steps so that a report
+  // straddles the checkpoints; dropout everywhere, on two threads, so the checkpoint must carry the
+  // dropout streams of the model and of its replica.
+  const std::string run = std::string("'") + DLFS_GPT_EXE + "' --text '" + text + "' " +
+                          "--context 16 --width 16 --heads 2 --layers 1 --batch 8 --eval-every 7 --eval-windows 16 " +
+                          "--dropout 0.1 --epochs 8 --minutes 60 --warmup 10 --sample 0 --threads 2 --seed 5 ";
+  const auto [whole, resumed] = test::check_kill_and_resume(run, dir, 8);
+  CHECK(test::result_line(resumed.out).at("val_bits_per_char") == test::result_line(whole.out).at("val_bits_per_char"));
+
+  // A checkpoint of other settings is refused, naming the file.
+  const test::Run other = test::run_program(run + "--lr 1e-2 --out '" + dir + "/other' --resume '" + dir +
+                                                "/c.safetensors'", dir);
+  CHECK(other.status == 1);
+  CHECK_THAT(other.err, StartsWith("gpt: error: " + dir + "/c.safetensors"));
 }

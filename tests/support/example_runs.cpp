@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/safetensors.hpp"
+
 namespace dlfs::test {
 
 namespace {
@@ -128,6 +130,36 @@ std::string metrics_without_timings(const std::string& csv_path) {
     out += '\n';
   } while (std::getline(in, line));
   return out;
+}
+
+ResumeRuns check_kill_and_resume(const std::string& command, const std::string& dir, int epochs) {
+  const std::string checkpoint = dir + "/c.safetensors";
+  ResumeRuns runs;
+  runs.whole = run_program(command + "--out '" + dir + "/whole' --save '" + dir + "/whole.safetensors'", dir);
+  INFO(command << "\n" << runs.whole.out << runs.whole.err);
+  REQUIRE(runs.whole.status == 0);
+  // Killed as a crash or the out-of-memory killer would, once the first epoch's checkpoint exists.
+  kill_when_file_exists(command + "--out '" + dir + "/cut' --checkpoint '" + checkpoint + "' >/dev/null", checkpoint);
+  const std::string epoch = read_safetensors(checkpoint).metadata.at("epoch");
+  INFO("killed after epoch " << epoch);
+  REQUIRE(std::stoi(epoch) < epochs);
+  runs.resumed = run_program(command + "--out '" + dir + "/cut' --checkpoint '" + checkpoint + "' --resume '" +
+                                 checkpoint + "' --save '" + dir + "/resumed.safetensors'",
+                             dir);
+  INFO(runs.resumed.out << runs.resumed.err);
+  REQUIRE(runs.resumed.status == 0);
+  CHECK(file_difference(dir + "/resumed.safetensors", dir + "/whole.safetensors") == "");
+  // The resumed run's metrics.csv holds the rows after the checkpoint: the whole run's last rows,
+  // digit for digit (learning rates and running losses included).
+  const std::string whole_rows = metrics_without_timings(dir + "/whole/metrics.csv");
+  const std::string resumed_rows = metrics_without_timings(dir + "/cut/metrics.csv");
+  const std::string header = whole_rows.substr(0, whole_rows.find('\n') + 1);
+  REQUIRE(!header.empty());
+  REQUIRE(resumed_rows.rfind(header, 0) == 0);
+  const std::string after = resumed_rows.substr(header.size());
+  REQUIRE(!after.empty());
+  CHECK(whole_rows.substr(whole_rows.size() - after.size()) == after);
+  return runs;
 }
 
 }  // namespace dlfs::test

@@ -38,4 +38,16 @@ std::string file_difference(const std::string& a, const std::string& b);
 // the same seed and the same thread count must write byte for byte.
 std::string metrics_without_timings(const std::string& csv_path);
 
+// The kill -9 test of an example that writes a checkpoint after every epoch. `command` is the
+// example with its flags (shell syntax, ending in a space); it runs three times in `dir`: whole
+// (--out dir/whole --save dir/whole.safetensors); with --checkpoint dir/c.safetensors, killed with
+// SIGKILL once that file exists, which must be before the last of its `epochs`; and resumed from
+// the checkpoint. Checks that the resumed run saves the whole run's model byte for byte and that
+// its metrics.csv (timings aside) holds the whole run's last rows. Returns the whole and the resumed
+// runs, for the example's own checks of its result line.
+struct ResumeRuns {
+  Run whole, resumed;
+};
+ResumeRuns check_kill_and_resume(const std::string& command, const std::string& dir, int epochs);
+
 }  // namespace dlfs::test
