@@ -19,45 +19,21 @@ and embedding.safetensors the same for torch.nn.Embedding (ids with repeats). Th
 inputs are float32; the outputs and gradients are computed from exactly those values in float64 and
 rounded once, so they are as exact as a float32 file can hold.
 
-The format is safetensors, written here by hand (the `safetensors` package is not in Debian):
-8-byte little-endian header length, a JSON header padded with spaces to a multiple of 8 giving each
-tensor's dtype F32, shape and data_offsets, then the raw little-endian float32 data. The
-__metadata__ carries what common/safetensors.hpp's reader checks (format_version, checksum_crc32).
+The files are safetensors, written by tests/support/safetensors_fixture.py (the one writer the
+chapters' fixture scripts share; the `safetensors` package is not in Debian).
 """
 import copy
-import json
 import os
-import struct
-import zlib
+import sys
 
 import torch
 
 T, B, I, H, LAYERS = 5, 3, 4, 6, 2
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "fixtures")
-
-
-def write_safetensors(path, tensors):
-    """tensors: name -> torch tensor, written as float32 in this order."""
-    header, chunks, offset = {}, [], 0
-    for name, tensor in tensors.items():
-        values = tensor.detach().to(torch.float32).contiguous().flatten().tolist()
-        raw = struct.pack("<%df" % len(values), *values)
-        header[name] = {"dtype": "F32", "shape": list(tensor.shape), "data_offsets": [offset, offset + len(raw)]}
-        chunks.append(raw)
-        offset += len(raw)
-    data = b"".join(chunks)
-    header["__metadata__"] = {
-        "format": "dlfs",
-        "format_version": "1",
-        "checksum_crc32": "%08x" % (zlib.crc32(data) & 0xFFFFFFFF),
-        "generator": "04-rnn/tests/make_fixtures.py, torch " + torch.__version__,
-    }
-    text = json.dumps(header).encode("utf-8")
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + data)
-    print("wrote %s (%d bytes)" % (os.path.relpath(path), 8 + len(text) + len(data)))
+GENERATOR = "04-rnn/tests/make_fixtures.py"
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "support"))
+from safetensors_fixture import write_safetensors  # noqa: E402 (the one writer, shared by the chapters)
 
 
 def recurrent_fixture(kind, seed):
@@ -98,7 +74,7 @@ def recurrent_fixture(kind, seed):
         tensors["grad.c0"] = c064.grad
     for name, p in model64.named_parameters():
         tensors["grad." + name] = p.grad
-    write_safetensors(os.path.join(OUT, kind + ".safetensors"), tensors)
+    write_safetensors(os.path.join(OUT, kind + ".safetensors"), tensors, GENERATOR)
 
 
 def embedding_fixture(seed):
@@ -115,7 +91,7 @@ def embedding_fixture(seed):
         "output": out,
         "doutput": g_out,
         "grad.weight": emb64.weight.grad,
-    })
+    }, GENERATOR)
 
 
 if __name__ == "__main__":

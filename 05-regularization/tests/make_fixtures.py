@@ -26,45 +26,20 @@ BN's weight and bias are drawn at random (not PyTorch's 1 and 0), so a wrong use
 shows. The stored weights and inputs are float32; outputs and gradients are computed from exactly
 those values in float64 and rounded once.
 
-The format is safetensors, written here by hand (the `safetensors` package is not in Debian), exactly
-as 04-rnn/tests/make_fixtures.py does: 8-byte little-endian header length, a JSON header padded with
-spaces to a multiple of 8 giving each tensor's dtype F32, shape and data_offsets, then the raw
-little-endian float32 data; __metadata__ carries what common/safetensors.hpp's reader checks
-(format_version, checksum_crc32).
+The files are safetensors, written by tests/support/safetensors_fixture.py (the one writer the
+chapters' fixture scripts share; the `safetensors` package is not in Debian).
 """
 import copy
-import json
 import os
-import struct
-import zlib
+import sys
 
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "fixtures")
-
-
-def write_safetensors(path, tensors):
-    """tensors: name -> torch tensor, written as float32 in this order."""
-    header, chunks, offset = {}, [], 0
-    for name, tensor in tensors.items():
-        values = tensor.detach().to(torch.float32).contiguous().flatten().tolist()
-        raw = struct.pack("<%df" % len(values), *values)
-        header[name] = {"dtype": "F32", "shape": list(tensor.shape), "data_offsets": [offset, offset + len(raw)]}
-        chunks.append(raw)
-        offset += len(raw)
-    data = b"".join(chunks)
-    header["__metadata__"] = {
-        "format": "dlfs",
-        "format_version": "1",
-        "checksum_crc32": "%08x" % (zlib.crc32(data) & 0xFFFFFFFF),
-        "generator": "05-regularization/tests/make_fixtures.py, torch " + torch.__version__,
-    }
-    text = json.dumps(header).encode("utf-8")
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + data)
-    print("wrote %s (%d bytes)" % (os.path.relpath(path), 8 + len(text) + len(data)))
+GENERATOR = "05-regularization/tests/make_fixtures.py"
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "support"))
+from safetensors_fixture import write_safetensors  # noqa: E402 (the one writer, shared by the chapters)
 
 
 def state(module):
@@ -108,7 +83,7 @@ def batch_norm_fixture(file_name, module, shape, seed):
         tensors["step%d.running_var" % k] = bn64.running_var.clone()
     bn64.eval()
     step(bn64, 2.0 * torch.randn(*shape) + 1.0, tensors, "eval.")
-    write_safetensors(os.path.join(OUT, file_name), tensors)
+    write_safetensors(os.path.join(OUT, file_name), tensors, GENERATOR)
 
 
 def layer_norm_fixture(seed):
@@ -119,7 +94,7 @@ def layer_norm_fixture(seed):
         ln.bias.copy_(0.5 * torch.randn(6))
     tensors = state(ln)
     step(copy.deepcopy(ln).double(), 3.0 * torch.randn(3, 4, 6) - 1.0, tensors, "")
-    write_safetensors(os.path.join(OUT, "layernorm.safetensors"), tensors)
+    write_safetensors(os.path.join(OUT, "layernorm.safetensors"), tensors, GENERATOR)
 
 
 class BasicBlock(torch.nn.Module):
@@ -155,7 +130,7 @@ def residual_fixture(file_name, cin, cout, stride, seed):
         x = torch.randn(2, cin, 6, 6)
         tensors["eval.input"] = x
         tensors["eval.output"] = block64(x.double())
-    write_safetensors(os.path.join(OUT, file_name), tensors)
+    write_safetensors(os.path.join(OUT, file_name), tensors, GENERATOR)
 
 
 if __name__ == "__main__":

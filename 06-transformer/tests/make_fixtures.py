@@ -28,44 +28,22 @@ biases that are not 0), so that a gradient wired to the wrong place cannot pass 
 stored weights and inputs are float32; outputs, gradients and losses are computed from exactly
 those values in float64 and rounded once, so they are as exact as a float32 file can hold.
 
-The format is safetensors, written by hand as 04-rnn/tests/make_fixtures.py does (the `safetensors`
-package is not in Debian), with the __metadata__ common/safetensors.hpp's reader checks.
+The files are safetensors, written by tests/support/safetensors_fixture.py (the one writer the
+chapters' fixture scripts share; the `safetensors` package is not in Debian).
 """
 import copy
-import json
 import math
 import os
-import struct
-import zlib
+import sys
 
 import torch
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "fixtures")
-
-
-def write_safetensors(path, tensors):
-    """tensors: name -> torch tensor, written as float32 in this order."""
-    header, chunks, offset = {}, [], 0
-    for name, tensor in tensors.items():
-        values = tensor.detach().to(torch.float32).contiguous().flatten().tolist()
-        raw = struct.pack("<%df" % len(values), *values)
-        header[name] = {"dtype": "F32", "shape": list(tensor.shape), "data_offsets": [offset, offset + len(raw)]}
-        chunks.append(raw)
-        offset += len(raw)
-    data = b"".join(chunks)
-    header["__metadata__"] = {
-        "format": "dlfs",
-        "format_version": "1",
-        "checksum_crc32": "%08x" % (zlib.crc32(data) & 0xFFFFFFFF),
-        "generator": "06-transformer/tests/make_fixtures.py, torch " + torch.__version__,
-    }
-    text = json.dumps(header).encode("utf-8")
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + data)
-    print("wrote %s (%d bytes)" % (os.path.relpath(path), 8 + len(text) + len(data)))
+GENERATOR = "06-transformer/tests/make_fixtures.py"
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "support"))
+from safetensors_fixture import write_safetensors  # noqa: E402 (the one writer, shared by the chapters)
 
 
 def causal_mask(T):
@@ -96,7 +74,7 @@ def layer_fixture(name, module, forward, x):
     tensors.update({"doutput": g, "grad.input": x64.grad})
     for n, p in module64.named_parameters():
         tensors["grad." + n] = p.grad
-    write_safetensors(os.path.join(OUT, name + ".safetensors"), tensors)
+    write_safetensors(os.path.join(OUT, name + ".safetensors"), tensors, GENERATOR)
 
 
 def mha_fixture(seed):
@@ -196,7 +174,7 @@ def gpt_fixture(name, seed, tied, positions, T):
     with torch.no_grad():
         losses.append(F.cross_entropy(steps64(ids).reshape(-1, V), targets.reshape(-1)).item())
     tensors["adamw.losses"] = torch.tensor(losses, dtype=torch.float64)
-    write_safetensors(os.path.join(OUT, name + ".safetensors"), tensors)
+    write_safetensors(os.path.join(OUT, name + ".safetensors"), tensors, GENERATOR)
 
 
 if __name__ == "__main__":
