@@ -112,18 +112,6 @@ namespace {
 // The metadata keys a character model file holds besides the format's own.
 constexpr const char* kModelKey = "model";  // = "charlm"
 
-std::size_t positive_integer(const std::string& path, const Metadata& metadata, const std::string& key) {
-  const auto it = metadata.find(key);
-  if (it == metadata.end())
-    throw std::runtime_error(path + ": no '" + key + "' in its metadata (not a model file written by charlm)");
-  const std::string& text = it->second;
-  const bool digits = !text.empty() && text.size() <= 9 &&
-                      std::all_of(text.begin(), text.end(), [](char d) { return d >= '0' && d <= '9'; });
-  if (!digits || std::stoul(text) == 0)
-    throw std::runtime_error(path + ": metadata '" + key + "' is '" + text + "', not a positive integer");
-  return std::stoul(text);
-}
-
 }  // namespace
 
 void save_char_model(const std::string& path, Sequential& model, const CharModelConfig& config,
@@ -152,9 +140,9 @@ CharModel load_char_model(const std::string& path) {
   config.cell = cell == metadata.end() ? "" : cell->second;
   if (std::find(kCellNames.begin(), kCellNames.end(), config.cell) == kCellNames.end())
     throw std::runtime_error(path + ": metadata 'cell' is '" + config.cell + "', not lstm, gru or rnn");
-  config.embedding = positive_integer(path, metadata, "embedding");
-  config.hidden = positive_integer(path, metadata, "hidden");
-  config.layers = positive_integer(path, metadata, "layers");
+  config.embedding = metadata_positive_integer(path, metadata, "embedding");
+  config.hidden = metadata_positive_integer(path, metadata, "hidden");
+  config.layers = metadata_positive_integer(path, metadata, "layers");
   Vocabulary vocabulary;
   std::u32string start;
   try {

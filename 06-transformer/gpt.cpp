@@ -177,18 +177,6 @@ namespace {
 
 constexpr const char* kModelKey = "model";  // = "gpt"
 
-std::size_t positive_integer(const std::string& path, const Metadata& metadata, const std::string& key) {
-  const auto it = metadata.find(key);
-  if (it == metadata.end())
-    throw std::runtime_error(path + ": no '" + key + "' in its metadata (not a model file written by gpt)");
-  const std::string& text = it->second;
-  const bool digits = !text.empty() && text.size() <= 9 &&
-                      std::all_of(text.begin(), text.end(), [](char d) { return d >= '0' && d <= '9'; });
-  if (!digits || std::stoul(text) == 0)
-    throw std::runtime_error(path + ": metadata '" + key + "' is '" + text + "', not a positive integer");
-  return std::stoul(text);
-}
-
 std::string metadata_text(const Metadata& metadata, const std::string& key) {
   const auto it = metadata.find(key);
   return it == metadata.end() ? "" : it->second;
@@ -226,10 +214,10 @@ GPTFile load_gpt(const std::string& path) {
   if (metadata_text(metadata, kModelKey) != "gpt")
     throw std::runtime_error(path + ": not a GPT model written by gpt (no model=gpt in its metadata)");
   GPTConfig config;
-  config.context = positive_integer(path, metadata, "context");
-  config.width = positive_integer(path, metadata, "width");
-  config.heads = positive_integer(path, metadata, "heads");
-  config.layers = positive_integer(path, metadata, "layers");
+  config.context = metadata_positive_integer(path, metadata, "context");
+  config.width = metadata_positive_integer(path, metadata, "width");
+  config.heads = metadata_positive_integer(path, metadata, "heads");
+  config.layers = metadata_positive_integer(path, metadata, "layers");
   const std::string dropout = metadata_text(metadata, "dropout"), tied = metadata_text(metadata, "tied");
   char* end = nullptr;
   config.dropout = std::strtof(dropout.c_str(), &end);

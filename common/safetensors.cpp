@@ -377,6 +377,17 @@ float metadata_number(const std::string& path, const Metadata& metadata, const s
   return value;
 }
 
+std::size_t metadata_positive_integer(const std::string& path, const Metadata& metadata, const std::string& key) {
+  const auto it = metadata.find(key);
+  if (it == metadata.end()) fail(path, "no " + in_quotes(key) + " in its metadata");
+  const std::string& text = it->second;
+  const bool digits = !text.empty() && text.size() <= 9 &&
+                      std::all_of(text.begin(), text.end(), [](char d) { return d >= '0' && d <= '9'; });
+  if (!digits || std::stoul(text) == 0)
+    fail(path, "metadata " + in_quotes(key) + " is " + in_quotes(text) + ", not a positive integer");
+  return std::stoul(text);
+}
+
 void save_model(const std::string& path, const std::string& architecture, const NamedTensors& parameters,
                 const Metadata& extra) {
   Metadata metadata = extra;

@@ -91,6 +91,12 @@ SafetensorsFile read_safetensors(const std::string& path);
 // file is named instead of failing later in std::stof's words.
 float metadata_number(const std::string& path, const Metadata& metadata, const std::string& key);
 
+// The metadata entry `key` as a size: a whole number from 1 to 999,999,999 written in digits (a
+// model's width, say). Throws std::runtime_error "<path>: ..." when it is missing or anything else.
+// The bound keeps a corrupted size from reaching an allocation before the file's tensors are
+// compared with the sizes (the loaders check that next).
+std::size_t metadata_positive_integer(const std::string& path, const Metadata& metadata, const std::string& key);
+
 // ---- models: the learnable tensors of one architecture --------------------------------------
 
 // metadata "kind" = "model" and "architecture" = architecture (e.g. Layer::name()), plus `extra`.

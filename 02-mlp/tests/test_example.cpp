@@ -1,7 +1,6 @@
 // The mlp example, run as a learner runs it, on the first 3000 training and 500 test images of
 // Fashion-MNIST: a run repeats byte for byte, on one thread or two, and a run killed with
 // SIGKILL and continued with --resume ends with the very model the uninterrupted run saved.
-#include <algorithm>
 #include <catch2/catch.hpp>
 #include <string>
 
@@ -25,11 +24,6 @@ std::string mlp(const std::string& args, int threads = 1, int epochs = 6) {
          std::to_string(epochs) + " --data '" + data + "' " + args;
 }
 
-void run(const std::string& dir, const std::string& args, int threads = 1, int epochs = 6) {
-  const Run r = run_program(mlp(args, threads, epochs), dir);
-  INFO(mlp(args, threads, epochs) << "\n" << r.out << r.err);
-  REQUIRE(r.status == 0);
-}
 
 }  // namespace
 
@@ -42,14 +36,6 @@ TEST_CASE("The same seed writes the same metrics and model, byte for byte, on on
           "[02-mlp][example][threads][repeat]") {
   // The model and its copy each train half of every batch, taking turns on one thread or side by
   // side on two: the same sums in the same order either way, and nothing depends on the clock.
-  const std::string dir = scratch_dir("02-mlp-example-threads");
-  run(dir, "--out '" + dir + "/one' --save '" + dir + "/one.safetensors'", 1, 2);
-  run(dir, "--out '" + dir + "/two' --save '" + dir + "/two.safetensors'", 2, 2);
-  run(dir, "--out '" + dir + "/again' --save '" + dir + "/again.safetensors'", 2, 2);
-  const std::string one = metrics_without_timings(dir + "/one/metrics.csv");
-  CHECK(std::count(one.begin(), one.end(), '\n') == 3);  // the header and two epochs
-  CHECK(metrics_without_timings(dir + "/two/metrics.csv") == one);
-  CHECK(metrics_without_timings(dir + "/again/metrics.csv") == one);
-  CHECK(file_difference(dir + "/two.safetensors", dir + "/one.safetensors") == "");
-  CHECK(file_difference(dir + "/again.safetensors", dir + "/one.safetensors") == "");
+  check_same_bits_on_one_thread_or_two([](int threads) { return mlp("", threads, 2); },
+                                       scratch_dir("02-mlp-example-threads"), 2);
 }

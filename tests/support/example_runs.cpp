@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
@@ -160,6 +161,25 @@ ResumeRuns check_kill_and_resume(const std::string& command, const std::string& 
   REQUIRE(!after.empty());
   CHECK(whole_rows.substr(whole_rows.size() - after.size()) == after);
   return runs;
+}
+
+void check_same_bits_on_one_thread_or_two(const std::function<std::string(int threads)>& command,
+                                          const std::string& dir, std::size_t rows) {
+  const std::pair<const char*, int> runs[] = {{"one", 1}, {"two", 2}, {"again", 2}};
+  for (const auto& [name, threads] : runs) {
+    const std::string line = command(threads) + "--out '" + dir + "/" + name + "' --save '" + dir + "/" + name +
+                             ".safetensors'";
+    const Run r = run_program(line, dir);
+    INFO(line << "\n" << r.out << r.err);
+    REQUIRE(r.status == 0);
+  }
+  const std::string one = metrics_without_timings(dir + "/one/metrics.csv");
+  CHECK(std::size_t(std::count(one.begin(), one.end(), '\n')) == rows + 1);
+  for (const char* other : {"two", "again"}) {
+    INFO(other);
+    CHECK(metrics_without_timings(dir + "/" + other + "/metrics.csv") == one);
+    CHECK(file_difference(dir + "/" + other + ".safetensors", dir + "/one.safetensors") == "");
+  }
 }
 
 }  // namespace dlfs::test

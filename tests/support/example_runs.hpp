@@ -3,6 +3,8 @@
 // the middle, and its files compared byte for byte.
 #pragma once
 
+#include <cstddef>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -49,5 +51,12 @@ struct ResumeRuns {
   Run whole, resumed;
 };
 ResumeRuns check_kill_and_resume(const std::string& command, const std::string& dir, int epochs);
+
+// The repeat test of an example that takes --threads and --seed: `command(threads)` (shell syntax,
+// ending in a space) runs with one thread, with two, and with two again, each with --out dir/<run>
+// and --save dir/<run>.safetensors. All three must write the same metrics.csv (timings aside),
+// `rows` rows after its header, and the same model file, byte for byte.
+void check_same_bits_on_one_thread_or_two(const std::function<std::string(int threads)>& command,
+                                          const std::string& dir, std::size_t rows);
 
 }  // namespace dlfs::test
