@@ -1,5 +1,6 @@
 #include "02-mlp/mlp.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "02-mlp/activations.hpp"
@@ -37,6 +38,26 @@ Sequential make_mlp(std::size_t inputs, const std::vector<std::size_t>& hidden, 
   // The output layer feeds softmax cross-entropy; Xavier keeps the first logits small.
   model.emplace<Dense>(width, outputs, rng, Init::Xavier);
   return model;
+}
+
+std::vector<std::size_t> parse_hidden_widths(const std::string& text) {
+  std::vector<std::size_t> widths;
+  if (text.empty()) throw std::invalid_argument("--hidden: no widths given (expected e.g. 256,128)");
+  for (std::size_t begin = 0; begin <= text.size();) {  // every item between commas, a last empty one too
+    const std::size_t comma = std::min(text.find(',', begin), text.size());
+    const std::string item = text.substr(begin, comma - begin);
+    begin = comma + 1;
+    std::size_t used = 0;
+    long value = -1;
+    try {
+      value = std::stol(item, &used);
+    } catch (const std::exception&) {
+    }
+    if (used != item.size() || value <= 0 || value > 100000)
+      throw std::invalid_argument("--hidden: '" + item + "' is not a positive layer width (expected e.g. 256,128)");
+    widths.push_back(std::size_t(value));
+  }
+  return widths;
 }
 
 }  // namespace dlfs

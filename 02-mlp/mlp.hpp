@@ -21,4 +21,8 @@ extern const std::vector<std::string> kActivationNames;
 Sequential make_mlp(std::size_t inputs, const std::vector<std::size_t>& hidden, std::size_t outputs,
                     const std::string& activation, Rng& rng);
 
+// The hidden widths as a flag gives them: "256,128" -> {256, 128}. Throws std::invalid_argument
+// naming --hidden when an item is not a whole number from 1 to 100000, or when there is none.
+std::vector<std::size_t> parse_hidden_widths(const std::string& text);
+
 }  // namespace dlfs

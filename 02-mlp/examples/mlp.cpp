@@ -12,7 +12,6 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
-#include <sstream>
 
 #include "02-mlp/losses.hpp"
 #include "02-mlp/mlp.hpp"
@@ -27,24 +26,6 @@
 using namespace dlfs;
 
 namespace {
-
-std::vector<std::size_t> parse_sizes(const std::string& text) {
-  std::vector<std::size_t> sizes;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    std::size_t used = 0;
-    long value = -1;
-    try {
-      value = std::stol(item, &used);
-    } catch (const std::exception&) {
-    }
-    if (used != item.size() || value <= 0 || value > 100000)
-      throw std::invalid_argument("--hidden: '" + item + "' is not a positive layer width (expected e.g. 256,128)");
-    sizes.push_back(std::size_t(value));
-  }
-  return sizes;
-}
 
 // Root-mean-square of every Dense weight gradient, first layer first: how much signal reaches
 // each layer. With sigmoid it shrinks toward the input (vanishing gradients); with ReLU it does not.
@@ -99,7 +80,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    const std::vector<std::size_t> hidden = parse_sizes(hidden_text);
+    const std::vector<std::size_t> hidden = parse_hidden_widths(hidden_text);
     make_activation(activation);  // reject a bad name before loading data
     threads = set_threads(threads);
 

@@ -56,3 +56,12 @@ TEST_CASE("make_mlp rejects an unknown activation and lists the valid ones", "[0
   CHECK_THROWS_WITH(make_mlp(2, {2}, 2, "swish", rng), Catch::Contains("unknown activation 'swish'") && Catch::Contains("relu, sigmoid"));
   CHECK_THROWS_WITH(make_mlp(2, {0}, 2, "relu", rng), Catch::Contains("at least one unit"));
 }
+
+TEST_CASE("parse_hidden_widths reads --hidden's widths and names the flag on anything else", "[02-mlp][sequential]") {
+  CHECK(parse_hidden_widths("256,128") == std::vector<std::size_t>{256, 128});
+  CHECK(parse_hidden_widths("64") == std::vector<std::size_t>{64});
+  for (const char* bad : {"", "256,", "0", "-3", "12x", "256,,128", "100001", "1e3"}) {
+    INFO(bad);
+    CHECK_THROWS_WITH(parse_hidden_widths(bad), Catch::StartsWith("--hidden: "));
+  }
+}

@@ -19,7 +19,6 @@
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdio>
-#include <sstream>
 
 #include "02-mlp/mlp.hpp"
 #include "07-optimizers/make_optimizer.hpp"
@@ -34,14 +33,6 @@
 using namespace dlfs;
 
 namespace {
-
-std::vector<std::size_t> parse_sizes(const std::string& text) {
-  std::vector<std::size_t> sizes;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) sizes.push_back(std::stoul(item));
-  return sizes;
-}
 
 // A float as text that reads back to the same float (as 02-mlp/examples/mlp.cpp stores the pixel
 // statistics, so `mlp --load` can evaluate the tuned model).
@@ -78,7 +69,7 @@ struct Run {
 
  private:
   Run(const Config& config, std::size_t epochs, const Examples& train, Rng rng)
-      : model(make_mlp(28 * 28, parse_sizes(config.text("hidden")), FashionMnist::kClasses, "relu", rng)),
+      : model(make_mlp(28 * 28, parse_hidden_widths(config.text("hidden")), FashionMnist::kClasses, "relu", rng)),
         optimizer(make_optimizer(config.text("optimizer"), model.parameters(), float(config.number("lr")))),
         loader(train, batches_of(std::size_t(config.number("batch"))), rng),
         trainer(model, *optimizer, loader) {

@@ -26,7 +26,6 @@
 #include <cstdio>
 #include <limits>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -92,25 +91,6 @@ void check_flags_fit_model(const Flags& f, const CLI::App& app) {
     throw std::invalid_argument("--micro-batch: " + f.model + " has batch norm, whose statistics need its whole batch");
 }
 
-// "256,128" -> {256, 128}.
-std::vector<std::size_t> parse_widths(const std::string& text) {
-  std::vector<std::size_t> widths;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');) {
-    std::size_t used = 0;
-    long value = -1;
-    try {
-      value = std::stol(item, &used);
-    } catch (const std::exception&) {
-    }
-    if (used != item.size() || value <= 0 || value > 100000)
-      throw std::invalid_argument("--hidden: '" + item + "' is not a positive layer width");
-    widths.push_back(std::size_t(value));
-  }
-  if (widths.empty()) throw std::invalid_argument("--hidden: no widths given");
-  return widths;
-}
-
 // The model's chapter's defaults for whatever the flags left open, and the checks that need them.
 void fill_defaults(Flags& f, std::size_t processes) {
   const bool charlm = is_character_model(f.model), bn = has_batch_norm(f.model);
@@ -136,7 +116,7 @@ void fill_defaults(Flags& f, std::size_t processes) {
     throw std::invalid_argument("--batch " + std::to_string(f.batch) + " leaves fewer than " +
                                 std::to_string(per_process) + " example" + (per_process > 1 ? "s" : "") + " for each of " +
                                 std::to_string(processes) + " processes" + (bn ? " (batch norm needs two)" : ""));
-  if (parse_widths(f.hidden).size() != 1 && charlm) throw std::invalid_argument("--hidden: charlm takes one width");
+  if (parse_hidden_widths(f.hidden).size() != 1 && charlm) throw std::invalid_argument("--hidden: charlm takes one width");
   make_activation(f.activation);
 }
 
@@ -315,7 +295,7 @@ int main(int argc, char** argv) {
       validation_sample = subset(validation, spread(validation.size(), f.eval_windows));
       settings.vocabulary = vocabulary.size();
       settings.charlm.cell = f.cell;
-      settings.charlm.hidden = parse_widths(f.hidden)[0];
+      settings.charlm.hidden = parse_hidden_widths(f.hidden)[0];
       if (f.layers) settings.charlm.layers = f.layers;
       if (f.embedding) settings.charlm.embedding = f.embedding;
       if (root)
@@ -327,7 +307,7 @@ int main(int argc, char** argv) {
       std::tie(pixel_mean, pixel_std) = images->train.pixel_mean_stddev();
       train = examples_from_images(images->train, pixel_mean, pixel_std);
       validation = examples_from_images(images->test, pixel_mean, pixel_std);
-      settings.mlp_hidden = parse_widths(f.hidden);
+      settings.mlp_hidden = parse_hidden_widths(f.hidden);
       settings.mlp_activation = f.activation;
       if (f.width) settings.cnn.width = f.width;
       if (f.blocks) settings.cnn.blocks = f.blocks;
