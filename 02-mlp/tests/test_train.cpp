@@ -19,33 +19,25 @@
 
 using namespace dlfs;
 using dlfs::test::blobs;
+using dlfs::test::BlobsRun;
 using dlfs::test::copy_model;
 using dlfs::test::copy_task;
 using dlfs::test::line;
 using dlfs::test::require_close;
+using dlfs::test::train_on_blobs;
 using dlfs::test::TrainedWeights;
 using dlfs::test::weights_after_training;
 
 TEST_CASE("Training on blobs repeats its first losses exactly and drives the loss down", "[02-mlp][train][golden]") {
-  Rng data_rng(7), rng(42);
-  const Examples train = blobs(300, data_rng);
-  Sequential model = make_mlp(2, {16}, 3, "relu", rng);
-  SGD sgd(model.parameters(), 0.1f);
-  std::size_t step = 0;
-  TrainOptions options;
-  options.batch_size = 30;
-  options.progress = false;
-  std::vector<double> losses;
-  for (int epoch = 0; epoch < 8; ++epoch)
-    losses.push_back(train_epoch(model, sgd, softmax_cross_entropy, train, rng, constant_schedule(0.1f), step, options).loss);
+  const BlobsRun run = train_on_blobs([](std::vector<Parameter*> p) { return std::make_unique<SGD>(std::move(p), 0.1f); },
+                                      0.1f);
   // Golden values: a change to initialisation, shuffling, the loss or the update changes these.
-  CHECK(losses[0] == Approx(0.27326).margin(1e-4));
-  CHECK(losses[1] == Approx(0.10088).margin(1e-4));
-  CHECK(losses[2] == Approx(0.07324).margin(1e-4));
-  CHECK(losses.back() < 0.06);
-  CHECK(step == 8 * 10);
-  const Evaluation ev = evaluate(model, softmax_cross_entropy, train);
-  CHECK(ev.accuracy > 0.95);
+  CHECK(run.losses[0] == Approx(0.27326).margin(1e-4));
+  CHECK(run.losses[1] == Approx(0.10088).margin(1e-4));
+  CHECK(run.losses[2] == Approx(0.07324).margin(1e-4));
+  CHECK(run.losses.back() < 0.06);
+  CHECK(run.steps == 8 * 10);
+  CHECK(run.accuracy > 0.95);
 }
 
 namespace {

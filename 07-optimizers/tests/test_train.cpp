@@ -10,43 +10,28 @@
 #include "common/fashion_mnist.hpp"
 
 using namespace dlfs;
-using dlfs::test::blobs;
+using dlfs::test::BlobsRun;
+using dlfs::test::train_on_blobs;
 
 TEST_CASE("Training on blobs with Adam repeats its first losses exactly and drives the loss down",
           "[07-optimizers][train][golden]") {
-  Rng data_rng(7), rng(42);
-  const Examples train = blobs(300, data_rng);
-  Sequential model = make_mlp(2, {16}, 3, "relu", rng);
-  Adam adam(model.parameters(), 0.01f);
-  std::size_t step = 0;
-  TrainOptions options;
-  options.batch_size = 30;
-  options.progress = false;
-  std::vector<double> losses;
-  for (int epoch = 0; epoch < 8; ++epoch)
-    losses.push_back(train_epoch(model, adam, softmax_cross_entropy, train, rng, constant_schedule(0.01f), step, options).loss);
+  const BlobsRun run =
+      train_on_blobs([](std::vector<Parameter*> p) { return std::make_unique<Adam>(std::move(p), 0.01f); }, 0.01f);
   // Golden values: a change to the update rule, the initialisation or the shuffling changes these.
-  CHECK(losses[0] == Approx(0.36520).margin(1e-4));
-  CHECK(losses[1] == Approx(0.09264).margin(1e-4));
-  CHECK(losses[2] == Approx(0.05012).margin(1e-4));
-  CHECK(losses.back() < losses[0] / 2);
-  CHECK(evaluate(model, softmax_cross_entropy, train).accuracy > 0.95);
+  CHECK(run.losses[0] == Approx(0.36520).margin(1e-4));
+  CHECK(run.losses[1] == Approx(0.09264).margin(1e-4));
+  CHECK(run.losses[2] == Approx(0.05012).margin(1e-4));
+  CHECK(run.losses.back() < run.losses[0] / 2);
+  CHECK(run.accuracy > 0.95);
 }
 
 TEST_CASE("Every classification loss trains the same MLP on blobs", "[07-optimizers][train]") {
   for (const std::string& name : kClassificationLossNames) {
     DYNAMIC_SECTION(name) {
-      Rng data_rng(7), rng(42);
-      const Examples train = blobs(300, data_rng);
-      Sequential model = make_mlp(2, {16}, 3, "relu", rng);
-      Adam adam(model.parameters(), 0.01f);
-      const Loss loss = classification_loss(name);
-      std::size_t step = 0;
-      TrainOptions options;
-      options.batch_size = 30;
-      options.progress = false;
-      for (int epoch = 0; epoch < 8; ++epoch) train_epoch(model, adam, loss, train, rng, constant_schedule(0.01f), step, options);
-      CHECK(evaluate(model, loss, train).accuracy > 0.95);
+      const BlobsRun run = train_on_blobs(
+          [](std::vector<Parameter*> p) { return std::make_unique<Adam>(std::move(p), 0.01f); }, 0.01f,
+          classification_loss(name));
+      CHECK(run.accuracy > 0.95);
     }
   }
 }
