@@ -81,13 +81,4 @@ std::vector<std::size_t> spread(std::size_t n, std::size_t count) {
   return out;
 }
 
-std::string with_commas(std::size_t n) {
-  std::string digits = std::to_string(n), out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
 }  // namespace dlfs

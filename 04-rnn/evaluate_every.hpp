@@ -63,7 +63,4 @@ class EvaluateEvery : public Callback {
 // validation sample that spans the whole validation text.
 std::vector<std::size_t> spread(std::size_t n, std::size_t count);
 
-// 1234567 -> "1,234,567".
-std::string with_commas(std::size_t n);
-
 }  // namespace dlfs

@@ -28,6 +28,7 @@
 #include "04-rnn/evaluate_every.hpp"
 #include "04-rnn/sampling.hpp"
 #include "04-rnn/text.hpp"
+#include "04-rnn/text_report.hpp"
 #include "04-rnn/utf8.hpp"
 #include "04-rnn/vocabulary.hpp"
 #include "07-optimizers/clipping.hpp"
@@ -116,17 +117,7 @@ int main(int argc, char** argv) {
     if ((!checkpoint_path.empty() || !resume_path.empty()) && !(minutes > 0))
       throw std::runtime_error("--checkpoint and --resume need training: --minutes 0 trains nothing");
     threads = set_threads(threads);
-    const TextCorpus corpus = text_path.empty() ? load_fortunes(fortunes_dir) : load_text_file(text_path);
-    const CleaningCounts& c = corpus.cleaning;
-    std::printf("text: %s: %zu entries for training, %zu for validation (%zu duplicates dropped)\n", corpus.source.c_str(),
-                corpus.train_entries, corpus.validation_entries, corpus.duplicates);
-    std::printf("cleaning: %zu invalid UTF-8 bytes dropped, %zu mis-encoded characters repaired, %zu overstruck "
-                "characters replaced, %zu control characters dropped\n",
-                c.invalid_bytes, c.mojibake_repairs, c.overstruck, c.control_dropped);
-    if (!split_dir.empty()) {
-      write_split(split_dir, corpus);
-      std::printf("wrote the split to %s/train.txt and %s/validation.txt\n", split_dir.c_str(), split_dir.c_str());
-    }
+    const TextCorpus corpus = load_corpus_and_report(fortunes_dir, text_path, split_dir);
 
     // The model, and with it the vocabulary: built from the training text, or the loaded file's.
     Rng rng(seed);
@@ -157,20 +148,13 @@ int main(int argc, char** argv) {
       throw std::runtime_error(std::string("--prompt: ") + e.what());
     }
 
-    std::size_t unknown_train = 0, unknown_val = 0;
-    std::vector<int> train_ids = vocabulary.encode_known(corpus.train, &unknown_train);
-    std::vector<int> val_ids = vocabulary.encode_known(corpus.validation, &unknown_val);
-    std::printf("training %s characters, validation %s characters, vocabulary %zu%s\n",
-                with_commas(train_ids.size()).c_str(), with_commas(val_ids.size()).c_str(), vocabulary.size(),
-                load_path.empty() ? " (from the training text)" : " (the model's)");
-    if (unknown_train + unknown_val > 0)
-      std::printf("characters not in the vocabulary, left out: %zu of the training text, %zu of the validation text\n",
-                  unknown_train, unknown_val);
-    if (val_ids.size() < steps + 1)
-      throw std::runtime_error("the validation text (" + std::to_string(val_ids.size()) +
+    SplitIds ids = encode_split_and_report(corpus, vocabulary,
+                                           load_path.empty() ? "from the training text" : "the model's");
+    if (ids.validation.size() < steps + 1)
+      throw std::runtime_error("the validation text (" + std::to_string(ids.validation.size()) +
                                " characters) is shorter than one window of --seq " + std::to_string(steps) + " + 1");
-    const Examples train = text_windows(std::move(train_ids), steps);
-    const Examples validation = text_windows(val_ids, steps);
+    const Examples train = text_windows(std::move(ids.train), steps);
+    const Examples validation = text_windows(ids.validation, steps);
     const Examples validation_sample = subset(validation, spread(validation.size(), eval_windows));
     std::printf("model: %s, %zu parameters; windows of %zu characters: %zu for training, %zu for validation\n",
                 model.name().c_str(), parameter_count(model), steps + 1, train.size(), validation.size());
@@ -243,8 +227,8 @@ int main(int argc, char** argv) {
                 validation.size(), final_eval.loss, final_eval.bits_per_token, final_eval.accuracy);
     // The same text read the way stateful mode reads it: 64 streams, the state carried from one
     // window to the next, so a prediction sees its whole stream before it (the README compares).
-    const std::size_t streams = std::min<std::size_t>(64, (val_ids.size() - 1) / steps);
-    const Metrics carried = evaluate_stateful(model, val_ids, streams, steps);
+    const std::size_t streams = std::min<std::size_t>(64, (ids.validation.size() - 1) / steps);
+    const Metrics carried = evaluate_stateful(model, ids.validation, streams, steps);
     std::printf("validation read as %zu streams, the state carried across windows: loss %.4f nats, %.3f bits per "
                 "character\n", streams, carried.loss, carried.bits_per_token);
     if (minutes > 0) std::printf("wrote %s/metrics.csv, %s/curves.svg\n", out_dir.c_str(), out_dir.c_str());
