@@ -28,6 +28,7 @@
 #include "04-rnn/evaluate_every.hpp"
 #include "04-rnn/sampling.hpp"
 #include "04-rnn/text.hpp"
+#include "04-rnn/text_model_flags.hpp"
 #include "04-rnn/text_report.hpp"
 #include "04-rnn/utf8.hpp"
 #include "04-rnn/vocabulary.hpp"
@@ -40,71 +41,25 @@
 
 using namespace dlfs;
 
-namespace {
-
-// CLI11's number checks print their range as a 300-digit number; these say it in words.
-CLI::Validator at_least(double low, bool strictly) {
-  return CLI::Validator(
-      [low, strictly](std::string& text) -> std::string {
-        char* end = nullptr;
-        const double value = std::strtod(text.c_str(), &end);
-        if (end == text.c_str() || *end != '\0' || !std::isfinite(value)) return "'" + text + "' is not a number";
-        if (strictly ? value > low : value >= low) return "";
-        return "must be " + std::string(strictly ? "greater than " : "at least ") + std::to_string(int(low)) +
-               ", not " + text;
-      },
-      strictly ? "> 0" : ">= 0");
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   Stopwatch wall;
   CLI::App app{"Train a character-level language model (chapter 04) and sample from it"};
   CharModelConfig config;
-  std::string fortunes_dir = kDefaultFortunesDir, text_path, save_path, load_path, prompt_text, out_dir, split_dir,
-              checkpoint_path, resume_path;
-  std::size_t steps = 64, batch = 32, sample_chars = 300, num_samples = 1, top_k = 0, eval_every = 100,
-              eval_windows = 256, epochs = 0;
-  float lr = 2e-3f, clip = 1.0f, temperature = 0.8f;
-  double minutes = 9.0;
+  TextModelFlags flags;  // the flags chapter 06's gpt shares; charlm's defaults:
+  std::size_t steps = 64;
+  flags.lr = 2e-3f, flags.minutes = 9.0;
   // One thread by default: measured on this shared 2-core machine (README), two threads (a replica
   // of the model on the second core) trained slower, 7,016 against 9,823 characters per second.
-  int threads = 1;
-  std::uint64_t seed = 42;
-  auto* load = app.add_option("--load", load_path, "start from a model file saved by --save (its cell, sizes and vocabulary)");
+  flags.threads = 1;
+  CLI::Option* load = flags.add_load(app, "its cell, sizes and vocabulary");
   app.add_option("--cell", config.cell, "recurrent layer: lstm, gru or rnn")->check(CLI::IsMember(kCellNames))->excludes(load);
   app.add_option("--hidden", config.hidden, "hidden units H")->check(CLI::Range(1, 8192))->excludes(load);
   app.add_option("--layers", config.layers, "stacked recurrent layers")->check(CLI::Range(1, 16))->excludes(load);
   app.add_option("--embedding", config.embedding, "embedding width E")->check(CLI::Range(1, 8192))->excludes(load);
   app.add_option("--seq", steps, "characters per training window T (backpropagation reaches T steps back)")
       ->check(CLI::Range(1, 100000));
-  app.add_option("--batch", batch, "windows per batch")->check(CLI::Range(1, 100000));
-  app.add_option("--lr", lr, "Adam's learning rate")->check(at_least(0, true));
-  app.add_option("--clip", clip, "clip the gradients' global norm to this (0: no clipping)")->check(at_least(0, false));
-  app.add_option("--minutes", minutes, "training time budget in minutes, evaluations included (0: no training)")
-      ->check(at_least(0, false));
-  app.add_option("--epochs", epochs, "stop after this many passes over the training windows (0: only the time budget)");
-  app.add_option("--eval-every", eval_every, "measure the validation loss every N steps")->check(CLI::Range(1, 1000000));
-  app.add_option("--eval-windows", eval_windows, "validation windows in that periodic sample (the final one uses all)")
-      ->check(CLI::Range(1, 100000000));
-  app.add_option("--fortunes", fortunes_dir, "directory of fortune files");
-  app.add_option("--text", text_path, "train on this UTF-8 text file instead (split by paragraphs, or lines)");
-  app.add_option("--write-split", split_dir, "also write the cleaned text to DIR/train.txt and DIR/validation.txt (for bench/run's peer)");
-  app.add_option("--save", save_path, "save the trained model (weights, architecture, vocabulary) to FILE");
-  app.add_option("--sample", sample_chars, "characters to sample after training (0: none)");
-  app.add_option("--samples", num_samples, "how many samples to draw")->check(CLI::Range(0, 1000));
-  app.add_option("--temperature", temperature, "sampling temperature (0: always the most likely character)")
-      ->check(at_least(0, false));
-  app.add_option("--top-k", top_k, "sample among the K most likely characters only (0: all)");
-  app.add_option("--prompt", prompt_text, "text the samples continue (default: the start of a new entry)");
-  app.add_option("--seed", seed, "random seed (initialisation, shuffling, sampling)");
-  app.add_option("--threads", threads, "threads (0: all cores); each further thread trains a copy of the model on its share of every batch")
-      ->check(CLI::Range(0, 1024));
-  app.add_option("--out", out_dir, "where to write metrics.csv and curves.svg (default: runs/04-rnn/charlm-<cell>)");
-  app.add_option("--checkpoint", checkpoint_path, "after every epoch, write FILE with all it takes to resume the run");
-  app.add_option("--resume", resume_path, "continue the run that wrote checkpoint FILE (give it the same flags)")
-      ->excludes(load);
+  flags.add_run(app, load, "Adam's learning rate",
+                "where to write metrics.csv and curves.svg (default: runs/04-rnn/charlm-<cell>)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -114,32 +69,32 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if ((!checkpoint_path.empty() || !resume_path.empty()) && !(minutes > 0))
+    if ((!flags.checkpoint_path.empty() || !flags.resume_path.empty()) && !(flags.minutes > 0))
       throw std::runtime_error("--checkpoint and --resume need training: --minutes 0 trains nothing");
-    threads = set_threads(threads);
-    const TextCorpus corpus = load_corpus_and_report(fortunes_dir, text_path, split_dir);
+    flags.threads = set_threads(flags.threads);
+    const TextCorpus corpus = load_corpus_and_report(flags.fortunes_dir, flags.text_path, flags.split_dir);
 
     // The model, and with it the vocabulary: built from the training text, or the loaded file's.
-    Rng rng(seed);
+    Rng rng(flags.seed);
     CharModel lm;
-    if (!load_path.empty()) {
-      lm = load_char_model(load_path);
-      std::printf("loaded %s\n", load_path.c_str());
+    if (!flags.load_path.empty()) {
+      lm = load_char_model(flags.load_path);
+      std::printf("loaded %s\n", flags.load_path.c_str());
     } else {
       lm.config = config;
       lm.vocabulary = Vocabulary::from_text(corpus.train);
       lm.start = corpus.start;
       lm.model = make_char_model(config, lm.vocabulary.size(), rng);
     }
-    if (out_dir.empty()) out_dir = "runs/04-rnn/charlm-" + lm.config.cell;
+    if (flags.out_dir.empty()) flags.out_dir = "runs/04-rnn/charlm-" + lm.config.cell;
     Sequential& model = lm.model;
     const Vocabulary& vocabulary = lm.vocabulary;
     model.set_needs_input_grad(false);  // the input is ids: there is no dL/d(input) to compute
 
     // The prompt is checked before any training, so a typo costs nothing.
-    const Utf8Text prompt_utf8 = decode_utf8(prompt_text);
+    const Utf8Text prompt_utf8 = decode_utf8(flags.prompt_text);
     if (prompt_utf8.invalid_bytes > 0) throw std::runtime_error("--prompt: is not valid UTF-8");
-    const std::u32string prompt = prompt_text.empty() ? lm.start : prompt_utf8.text;
+    const std::u32string prompt = flags.prompt_text.empty() ? lm.start : prompt_utf8.text;
     if (prompt.empty()) throw std::runtime_error("no prompt to start the samples from: give one with --prompt");
     std::vector<int> prompt_ids;
     try {
@@ -149,34 +104,34 @@ int main(int argc, char** argv) {
     }
 
     SplitIds ids = encode_split_and_report(corpus, vocabulary,
-                                           load_path.empty() ? "from the training text" : "the model's");
+                                           flags.load_path.empty() ? "from the training text" : "the model's");
     if (ids.validation.size() < steps + 1)
       throw std::runtime_error("the validation text (" + std::to_string(ids.validation.size()) +
                                " characters) is shorter than one window of --seq " + std::to_string(steps) + " + 1");
     const Examples train = text_windows(std::move(ids.train), steps);
     const Examples validation = text_windows(ids.validation, steps);
-    const Examples validation_sample = subset(validation, spread(validation.size(), eval_windows));
+    const Examples validation_sample = subset(validation, spread(validation.size(), flags.eval_windows));
     std::printf("model: %s, %zu parameters; windows of %zu characters: %zu for training, %zu for validation\n",
                 model.name().c_str(), parameter_count(model), steps + 1, train.size(), validation.size());
     const double before = evaluate(model, softmax_cross_entropy, validation_sample, 64).loss;
-    if (load_path.empty())
+    if (flags.load_path.empty())
       std::printf("before training: validation loss %.4f nats (ln V = %.4f: every character equally likely)\n", before,
                   std::log(double(vocabulary.size())));
     else
       std::printf("the loaded model: validation loss %.4f nats on the sample\n", before);
 
     // Adam, with the gradients' global norm clipped first (the README says why).
-    std::unique_ptr<Optimizer> adam = make_optimizer("adam", model.parameters(), lr);
-    ClipGradNorm clipped(*adam, model.parameters(), clip > 0 ? clip : std::numeric_limits<float>::infinity());
+    std::unique_ptr<Optimizer> adam = make_optimizer("adam", model.parameters(), flags.lr);
+    ClipGradNorm clipped(*adam, model.parameters(), flags.clip > 0 ? flags.clip : std::numeric_limits<float>::infinity());
     // Each further thread trains its share of every batch on a copy of the network
     // (chapter 02's replicas): B / threads windows each, one update per batch.
-    std::vector<Sequential> replicas = make_replicas(std::size_t(threads - 1), [&](Rng& r) {
+    std::vector<Sequential> replicas = make_replicas(std::size_t(flags.threads - 1), [&](Rng& r) {
       return make_char_model(lm.config, vocabulary.size(), r);
     });
     TrainerOptions options;
     options.loss = softmax_cross_entropy;
     options.eval_batch_size = 64;
-    options.micro_batch = threads > 1 ? (batch + std::size_t(threads) - 1) / std::size_t(threads) : 0;
+    options.micro_batch = flags.threads > 1 ? (flags.batch + std::size_t(flags.threads) - 1) / std::size_t(flags.threads) : 0;
     for (Sequential& replica : replicas) {
       replica.set_needs_input_grad(false);
       options.replicas.push_back(&replica);
@@ -184,38 +139,38 @@ int main(int argc, char** argv) {
     // A checkpoint continues only the run that wrote it: the same network and settings (the thread
     // count included: it sets the replicas, and so the order of the gradient sums).
     char lr_text[32], clip_text[32];
-    std::snprintf(lr_text, sizeof lr_text, "%.9g", double(lr));  // reads back to the same float
-    std::snprintf(clip_text, sizeof clip_text, "%.9g", double(clip));
+    std::snprintf(lr_text, sizeof lr_text, "%.9g", double(flags.lr));  // reads back to the same float
+    std::snprintf(clip_text, sizeof clip_text, "%.9g", double(flags.clip));
     options.run = {{"run", "embedding=" + std::to_string(lm.config.embedding) + " seq=" + std::to_string(steps) +
-                               " batch=" + std::to_string(batch) + " lr=" + lr_text + " clip=" + clip_text +
-                               " epochs=" + std::to_string(epochs) + " eval_every=" + std::to_string(eval_every) +
-                               " seed=" + std::to_string(seed) + " threads=" + std::to_string(threads) +
+                               " batch=" + std::to_string(flags.batch) + " lr=" + lr_text + " clip=" + clip_text +
+                               " epochs=" + std::to_string(flags.epochs) + " eval_every=" + std::to_string(flags.eval_every) +
+                               " seed=" + std::to_string(flags.seed) + " threads=" + std::to_string(flags.threads) +
                                " text=" + corpus.source}};
-    DataLoader loader(train, {batch, true, false, {}}, rng);
+    DataLoader loader(train, {flags.batch, true, false, {}}, rng);
     Trainer trainer(model, clipped, loader, options);
 
     double train_seconds = 0.0;
     std::size_t tokens = 0;
-    if (minutes > 0) {
-      std::printf("training for %g minutes (validation every %zu steps, on %zu windows)\n", minutes, eval_every,
+    if (flags.minutes > 0) {
+      std::printf("training for %g minutes (validation every %zu steps, on %zu windows)\n", flags.minutes, flags.eval_every,
                   validation_sample.size());
       auto& progress = trainer.add<EvaluateEvery>(
           validation_sample, clipped,
-          EvaluateEveryOptions{eval_every, batch * steps, out_dir,
+          EvaluateEveryOptions{flags.eval_every, flags.batch * steps, flags.out_dir,
                                lm.config.cell + ", H=" + std::to_string(lm.config.hidden), /*learning_rate=*/false});
-      trainer.add<TimeBudget>(minutes * 60.0);
-      if (!checkpoint_path.empty()) trainer.add<Checkpointing>(checkpoint_path);
-      if (!resume_path.empty()) {
-        trainer.resume(resume_path);
-        std::printf("resumed %s after epoch %zu (step %zu)\n", resume_path.c_str(), trainer.epoch(), trainer.step());
+      trainer.add<TimeBudget>(flags.minutes * 60.0);
+      if (!flags.checkpoint_path.empty()) trainer.add<Checkpointing>(flags.checkpoint_path);
+      if (!flags.resume_path.empty()) {
+        trainer.resume(flags.resume_path);
+        std::printf("resumed %s after epoch %zu (step %zu)\n", flags.resume_path.c_str(), trainer.epoch(), trainer.step());
       }
       const std::size_t first_step = trainer.step();
-      trainer.fit(epochs > 0 ? epochs : std::numeric_limits<std::size_t>::max());
-      if (trainer.step() % eval_every != 0) progress.report(trainer);  // the last steps' line
+      trainer.fit(flags.epochs > 0 ? flags.epochs : std::numeric_limits<std::size_t>::max());
+      if (trainer.step() % flags.eval_every != 0) progress.report(trainer);  // the last steps' line
       train_seconds = progress.training_seconds();
-      tokens = (trainer.step() - first_step) * batch * steps;  // this run's, for the speed
+      tokens = (trainer.step() - first_step) * flags.batch * steps;  // this run's, for the speed
       char clipping[96] = "no clipping";
-      if (clip > 0) std::snprintf(clipping, sizeof clipping, "clipped to %.2f on %zu steps", double(clip), clipped.clipped_steps());
+      if (flags.clip > 0) std::snprintf(clipping, sizeof clipping, "clipped to %.2f on %zu steps", double(flags.clip), clipped.clipped_steps());
       std::printf("trained %zu steps (%.2f epochs) in %.0f s; gradient norm before clipping: mean %.3f, largest "
                   "%.3f; %s\n",
                   trainer.step(), double(trainer.step()) / double(loader.batches()), train_seconds, progress.mean_norm(),
@@ -231,21 +186,21 @@ int main(int argc, char** argv) {
     const Metrics carried = evaluate_stateful(model, ids.validation, streams, steps);
     std::printf("validation read as %zu streams, the state carried across windows: loss %.4f nats, %.3f bits per "
                 "character\n", streams, carried.loss, carried.bits_per_token);
-    if (minutes > 0) std::printf("wrote %s/metrics.csv, %s/curves.svg\n", out_dir.c_str(), out_dir.c_str());
-    if (!save_path.empty()) {
+    if (flags.minutes > 0) std::printf("wrote %s/metrics.csv, %s/curves.svg\n", flags.out_dir.c_str(), flags.out_dir.c_str());
+    if (!flags.save_path.empty()) {
       char bits[32];
       std::snprintf(bits, sizeof bits, "%.4f", final_eval.bits_per_token);
-      save_char_model(save_path, model, lm.config, vocabulary, lm.start,
+      save_char_model(flags.save_path, model, lm.config, vocabulary, lm.start,
                       {{"val_bits_per_char", bits}, {"text", corpus.source}});
-      std::printf("saved %s\n", save_path.c_str());
+      std::printf("saved %s\n", flags.save_path.c_str());
     }
 
-    SamplingOptions sampling{temperature, top_k};
-    Rng sampler(seed + 1);  // a stream of its own, apart from initialisation and shuffling
-    for (std::size_t s = 0; s < (sample_chars > 0 ? num_samples : 0); ++s) {
-      const std::vector<int> ids = generate(model, prompt_ids, sample_chars, sampling, sampler);
-      std::printf("--- sample %zu (temperature %g%s) ---\n%s%s\n", s + 1, double(temperature),
-                  top_k ? (", top-k " + std::to_string(top_k)).c_str() : "", encode_utf8(prompt).c_str(),
+    SamplingOptions sampling{flags.temperature, flags.top_k};
+    Rng sampler(flags.seed + 1);  // a stream of its own, apart from initialisation and shuffling
+    for (std::size_t s = 0; s < (flags.sample_chars > 0 ? flags.num_samples : 0); ++s) {
+      const std::vector<int> ids = generate(model, prompt_ids, flags.sample_chars, sampling, sampler);
+      std::printf("--- sample %zu (temperature %g%s) ---\n%s%s\n", s + 1, double(flags.temperature),
+                  flags.top_k ? (", top-k " + std::to_string(flags.top_k)).c_str() : "", encode_utf8(prompt).c_str(),
                   encode_utf8(vocabulary.decode(ids)).c_str());
     }
     std::printf("---\n");
@@ -254,7 +209,7 @@ int main(int argc, char** argv) {
                 "minutes=%.2f peak_rss_mb=%.1f threads=%d hidden=%zu layers=%zu steps=%zu val_bits_per_char_stateful=%.4f\n",
                 lm.config.cell.c_str(), final_eval.bits_per_token, final_eval.loss,
                 train_seconds > 0 ? double(tokens) / train_seconds : 0.0, wall.seconds() / 60.0, peak_rss_mb(),
-                threads, lm.config.hidden, lm.config.layers, trainer.step(), carried.bits_per_token);
+                flags.threads, lm.config.hidden, lm.config.layers, trainer.step(), carried.bits_per_token);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "charlm: error: %s\n", e.what());
     return 1;

@@ -33,6 +33,7 @@
 #include "04-rnn/char_model.hpp"
 #include "04-rnn/evaluate_every.hpp"
 #include "04-rnn/text.hpp"
+#include "04-rnn/text_model_flags.hpp"
 #include "04-rnn/text_report.hpp"
 #include "04-rnn/utf8.hpp"
 #include "04-rnn/vocabulary.hpp"
@@ -99,19 +100,6 @@ std::u32string decode_flag(const std::string& flag, const std::string& text) {
   return decoded.text;
 }
 
-// CLI11's number checks print their range as a 300-digit number; these say it in words.
-CLI::Validator at_least(double low, bool strictly) {
-  return CLI::Validator(
-      [low, strictly](std::string& text) -> std::string {
-        char* end = nullptr;
-        const double value = std::strtod(text.c_str(), &end);
-        if (end == text.c_str() || *end != '\0' || !std::isfinite(value)) return "'" + text + "' is not a number";
-        if (strictly ? value > low : value >= low) return "";
-        return "must be " + std::string(strictly ? "greater than " : "at least ") + std::to_string(int(low)) +
-               ", not " + text;
-      },
-      strictly ? "> 0" : ">= 0");
-}
 
 }  // namespace
 
@@ -121,17 +109,15 @@ int main(int argc, char** argv) {
   CLI::App app{"Train a character-level GPT (chapter 06) and sample from it"};
   GPTConfig config;
   bool untied = false, recompute = false;
-  std::string fortunes_dir = kDefaultFortunesDir, text_path, save_path, load_path, prompt_text, out_dir,
-              attention_text, split_dir, checkpoint_path, resume_path;
-  std::size_t batch = 32, sample_chars = 300, num_samples = 1, top_k = 0, eval_every = 100, eval_windows = 256,
-              epochs = 0, warmup = 100;
-  float lr = 3e-3f, clip = 1.0f, temperature = 0.8f, weight_decay = 0.01f;
-  double minutes = 14.0;
+  std::string attention_text;
+  std::size_t warmup = 100;
+  float weight_decay = 0.01f;
+  TextModelFlags flags;  // the flags shared with chapter 04's charlm; gpt's defaults:
+  flags.lr = 3e-3f, flags.minutes = 14.0;
   // Two threads by default: each trains a copy of the model on half of every batch (chapter 02's
   // replicas). On a quiet machine two trained 16,278 characters per second and one 9,300 (README).
-  int threads = 2;
-  std::uint64_t seed = 42;
-  auto* load = app.add_option("--load", load_path, "start from a model file saved by --save (its sizes and vocabulary)");
+  flags.threads = 2;
+  CLI::Option* load = flags.add_load(app, "its sizes and vocabulary");
   app.add_option("--layers", config.layers, "Transformer blocks N")->check(CLI::Range(1, 64))->excludes(load);
   app.add_option("--width", config.width, "model width D")->check(CLI::Range(1, 8192))->excludes(load);
   app.add_option("--heads", config.heads, "attention heads H (D must be a multiple of H)")
@@ -144,38 +130,13 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember(kPositionKinds))->excludes(load);
   app.add_flag("--untied", untied, "give the head its own weights instead of reusing the token embedding's")
       ->excludes(load);
-  app.add_option("--batch", batch, "windows per batch")->check(CLI::Range(1, 100000));
-  app.add_option("--lr", lr, "AdamW's peak learning rate")->check(at_least(0, true));
+  flags.add_run(app, load, "AdamW's peak learning rate",
+                "where to write metrics.csv, curves.svg and attention.svg (default: runs/06-transformer/gpt)");
   app.add_option("--warmup", warmup, "steps of linear warm-up before the cosine decay");
   app.add_option("--weight-decay", weight_decay, "AdamW's decoupled weight decay")->check(at_least(0, false));
-  app.add_option("--clip", clip, "clip the gradients' global norm to this (0: no clipping)")->check(at_least(0, false));
-  app.add_option("--minutes", minutes, "training time budget in minutes, evaluations included (0: no training)")
-      ->check(at_least(0, false));
-  app.add_option("--epochs", epochs, "stop after this many passes over the training windows (0: only the time budget)");
-  app.add_option("--eval-every", eval_every, "measure the validation loss every N steps")->check(CLI::Range(1, 1000000));
-  app.add_option("--eval-windows", eval_windows, "validation windows in that periodic sample (the final one uses all)")
-      ->check(CLI::Range(1, 100000000));
-  app.add_option("--fortunes", fortunes_dir, "directory of fortune files");
-  app.add_option("--text", text_path, "train on this UTF-8 text file instead (split by paragraphs, or lines)");
-  app.add_option("--save", save_path, "save the trained model (weights, architecture, vocabulary) to FILE");
-  app.add_option("--sample", sample_chars, "characters to sample after training (0: none)");
-  app.add_option("--samples", num_samples, "how many samples to draw")->check(CLI::Range(0, 1000));
-  app.add_option("--temperature", temperature, "sampling temperature (0: always the most likely character)")
-      ->check(at_least(0, false));
-  app.add_option("--top-k", top_k, "sample among the K most likely characters only (0: all)");
-  app.add_option("--prompt", prompt_text, "text the samples continue (default: the start of a new entry)");
   app.add_flag("--no-cache", recompute, "sample by recomputing the whole window for every character (to compare)");
   app.add_option("--attention-text", attention_text,
                  "the text whose attention maps are drawn (default: a fortune-like quote, or the start of the validation text)");
-  app.add_option("--write-split", split_dir,
-                 "also write the cleaned text to DIR/train.txt and DIR/validation.txt (for bench/run's peer)");
-  app.add_option("--seed", seed, "random seed (initialisation, shuffling, sampling)");
-  app.add_option("--threads", threads, "threads (0: all cores); each further thread trains a copy of the model on its share of every batch")
-      ->check(CLI::Range(0, 1024));
-  app.add_option("--checkpoint", checkpoint_path, "after every epoch, write FILE with all it takes to resume the run");
-  app.add_option("--resume", resume_path, "continue the run that wrote checkpoint FILE (give it the same flags)")
-      ->excludes(load);
-  app.add_option("--out", out_dir, "where to write metrics.csv, curves.svg and attention.svg (default: runs/06-transformer/gpt)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -184,25 +145,25 @@ int main(int argc, char** argv) {
     return 1;
   }
   config.tied = !untied;
-  if (out_dir.empty()) out_dir = "runs/06-transformer/gpt";
+  if (flags.out_dir.empty()) flags.out_dir = "runs/06-transformer/gpt";
 
   try {
-    if ((!checkpoint_path.empty() || !resume_path.empty()) && !(minutes > 0))
+    if ((!flags.checkpoint_path.empty() || !flags.resume_path.empty()) && !(flags.minutes > 0))
       throw std::runtime_error("--checkpoint and --resume need training: --minutes 0 trains nothing");
-    threads = set_threads(threads);
-    const TextCorpus corpus = load_corpus_and_report(fortunes_dir, text_path, split_dir);
+    flags.threads = set_threads(flags.threads);
+    const TextCorpus corpus = load_corpus_and_report(flags.fortunes_dir, flags.text_path, flags.split_dir);
 
     // The model, and with it the vocabulary: built from the training text, or the loaded file's.
-    Rng rng(seed);
+    Rng rng(flags.seed);
     std::unique_ptr<GPT> gpt;
     Vocabulary vocabulary;
     std::u32string start;
-    if (!load_path.empty()) {
-      GPTFile file = load_gpt(load_path);
+    if (!flags.load_path.empty()) {
+      GPTFile file = load_gpt(flags.load_path);
       gpt = std::move(file.model);
       vocabulary = std::move(file.vocabulary);
       start = std::move(file.start);
-      std::printf("loaded %s\n", load_path.c_str());
+      std::printf("loaded %s\n", flags.load_path.c_str());
     } else {
       vocabulary = Vocabulary::from_text(corpus.train);
       start = corpus.start;
@@ -213,7 +174,7 @@ int main(int argc, char** argv) {
     const std::size_t T = model.config().context;
 
     // The prompt and the attention text are checked before any training, so a typo costs nothing.
-    const std::u32string prompt = prompt_text.empty() ? start : decode_flag("--prompt", prompt_text);
+    const std::u32string prompt = flags.prompt_text.empty() ? start : decode_flag("--prompt", flags.prompt_text);
     if (prompt.empty()) throw std::runtime_error("no prompt to start the samples from: give one with --prompt");
     const std::vector<int> prompt_ids = encode_flag(vocabulary, "--prompt", prompt);
     if (prompt_ids.size() > T)
@@ -235,18 +196,18 @@ int main(int argc, char** argv) {
     if (attention_ids.size() > T) attention_ids.resize(T);  // the first T characters
 
     SplitIds ids = encode_split_and_report(corpus, vocabulary,
-                                           load_path.empty() ? "from the training text" : "the model's");
+                                           flags.load_path.empty() ? "from the training text" : "the model's");
     if (ids.train.size() < T + 1 || ids.validation.size() < T + 1)
       throw std::runtime_error("the training text (" + std::to_string(ids.train.size()) + " characters) or the " +
                                "validation text (" + std::to_string(ids.validation.size()) +
                                ") is shorter than one window of --context " + std::to_string(T) + " + 1");
     const Examples train = text_windows(std::move(ids.train), T);
     const Examples validation = text_windows(ids.validation, T);
-    const Examples validation_sample = subset(validation, spread(validation.size(), eval_windows));
+    const Examples validation_sample = subset(validation, spread(validation.size(), flags.eval_windows));
     std::printf("model: %s, %zu parameters; windows of %zu characters: %zu for training, %zu for validation\n",
                 model.name().c_str(), parameter_count(model), T + 1, train.size(), validation.size());
     const double before = evaluate(model, softmax_cross_entropy, validation_sample, 64).loss;
-    if (load_path.empty())
+    if (flags.load_path.empty())
       std::printf("before training: validation loss %.4f nats (ln V = %.4f: every character equally likely)\n", before,
                   std::log(double(vocabulary.size())));
     else
@@ -255,16 +216,16 @@ int main(int argc, char** argv) {
     // AdamW with the gradients' global norm clipped first.
     AdamWOptions adamw_options;
     adamw_options.weight_decay = weight_decay;
-    AdamW adamw(model.parameters(), lr, adamw_options);
-    ClipGradNorm clipped(adamw, model.parameters(), clip > 0 ? clip : std::numeric_limits<float>::infinity());
+    AdamW adamw(model.parameters(), flags.lr, adamw_options);
+    ClipGradNorm clipped(adamw, model.parameters(), flags.clip > 0 ? flags.clip : std::numeric_limits<float>::infinity());
     // Each further thread trains its share of every batch on a copy of the network
     // (chapter 02's replicas): B / threads windows each, one update per batch.
     std::vector<std::unique_ptr<GPT>> replicas;
     TrainerOptions options;
     options.loss = softmax_cross_entropy;
     options.eval_batch_size = 64;
-    options.micro_batch = threads > 1 ? (batch + std::size_t(threads) - 1) / std::size_t(threads) : 0;
-    for (int r = 1; r < threads; ++r) {
+    options.micro_batch = flags.threads > 1 ? (flags.batch + std::size_t(flags.threads) - 1) / std::size_t(flags.threads) : 0;
+    for (int r = 1; r < flags.threads; ++r) {
       Rng unused(0);  // the replicas compute with the model's values
       replicas.push_back(std::make_unique<GPT>(model.config(), unused));
       options.replicas.push_back(replicas.back().get());
@@ -272,46 +233,46 @@ int main(int argc, char** argv) {
     // A checkpoint continues only the run that wrote it: the same network and settings (the thread
     // count included: it sets the replicas, and so the order of the gradient sums).
     char lr_text[32], clip_text[32], decay_text[32];
-    std::snprintf(lr_text, sizeof lr_text, "%.9g", double(lr));  // reads back to the same float
-    std::snprintf(clip_text, sizeof clip_text, "%.9g", double(clip));
+    std::snprintf(lr_text, sizeof lr_text, "%.9g", double(flags.lr));  // reads back to the same float
+    std::snprintf(clip_text, sizeof clip_text, "%.9g", double(flags.clip));
     std::snprintf(decay_text, sizeof decay_text, "%.9g", double(weight_decay));
-    options.run = {{"run", "batch=" + std::to_string(batch) + " lr=" + lr_text + " warmup=" + std::to_string(warmup) +
+    options.run = {{"run", "batch=" + std::to_string(flags.batch) + " lr=" + lr_text + " warmup=" + std::to_string(warmup) +
                                " weight_decay=" + decay_text + " clip=" + clip_text + " epochs=" +
-                               std::to_string(epochs) + " eval_every=" + std::to_string(eval_every) +
-                               " seed=" + std::to_string(seed) + " threads=" + std::to_string(threads) +
+                               std::to_string(flags.epochs) + " eval_every=" + std::to_string(flags.eval_every) +
+                               " seed=" + std::to_string(flags.seed) + " threads=" + std::to_string(flags.threads) +
                                " text=" + corpus.source}};
-    DataLoader loader(train, {batch, true, false, {}}, rng);
+    DataLoader loader(train, {flags.batch, true, false, {}}, rng);
     Trainer trainer(model, clipped, loader, options);
 
     double train_seconds = 0.0;
     std::size_t tokens = 0;
-    if (minutes > 0) {
-      std::printf("training for %g minutes (validation every %zu steps, on %zu windows)\n", minutes, eval_every,
+    if (flags.minutes > 0) {
+      std::printf("training for %g minutes (validation every %zu steps, on %zu windows)\n", flags.minutes, flags.eval_every,
                   validation_sample.size());
-      const std::size_t max_steps = epochs > 0 ? epochs * loader.batches() : std::numeric_limits<std::size_t>::max();
-      trainer.add<WarmupCosineOverBudget>(lr, warmup, minutes * 60.0, max_steps);
+      const std::size_t max_steps = flags.epochs > 0 ? flags.epochs * loader.batches() : std::numeric_limits<std::size_t>::max();
+      trainer.add<WarmupCosineOverBudget>(flags.lr, warmup, flags.minutes * 60.0, max_steps);
       auto& progress = trainer.add<EvaluateEvery>(validation_sample, clipped,
-                                                  EvaluateEveryOptions{eval_every, batch * T, out_dir, "GPT",
+                                                  EvaluateEveryOptions{flags.eval_every, flags.batch * T, flags.out_dir, "GPT",
                                                                        /*learning_rate=*/true});
-      trainer.add<TimeBudget>(minutes * 60.0);
+      trainer.add<TimeBudget>(flags.minutes * 60.0);
       // The dropout layers' random streams, the replicas' too, go into checkpoints (chapter 05).
       NamedDropouts dropouts = model.dropouts();
       for (std::size_t r = 0; r < replicas.size(); ++r)
         for (auto& [name, layer] : replicas[r]->dropouts())
           dropouts.emplace_back("replica." + std::to_string(r + 1) + "." + name, layer);
       trainer.add<DropoutStreams>(std::move(dropouts));
-      if (!checkpoint_path.empty()) trainer.add<Checkpointing>(checkpoint_path);
-      if (!resume_path.empty()) {
-        trainer.resume(resume_path);
-        std::printf("resumed %s after epoch %zu (step %zu)\n", resume_path.c_str(), trainer.epoch(), trainer.step());
+      if (!flags.checkpoint_path.empty()) trainer.add<Checkpointing>(flags.checkpoint_path);
+      if (!flags.resume_path.empty()) {
+        trainer.resume(flags.resume_path);
+        std::printf("resumed %s after epoch %zu (step %zu)\n", flags.resume_path.c_str(), trainer.epoch(), trainer.step());
       }
       const std::size_t first_step = trainer.step();
-      trainer.fit(epochs > 0 ? epochs : std::numeric_limits<std::size_t>::max());
-      if (trainer.step() % eval_every != 0) progress.report(trainer);  // the last steps' line
+      trainer.fit(flags.epochs > 0 ? flags.epochs : std::numeric_limits<std::size_t>::max());
+      if (trainer.step() % flags.eval_every != 0) progress.report(trainer);  // the last steps' line
       train_seconds = progress.training_seconds();
-      tokens = (trainer.step() - first_step) * batch * T;  // this run's, for the speed
+      tokens = (trainer.step() - first_step) * flags.batch * T;  // this run's, for the speed
       char clipping[96] = "no clipping";
-      if (clip > 0) std::snprintf(clipping, sizeof clipping, "clipped to %.2f on %zu steps", double(clip), clipped.clipped_steps());
+      if (flags.clip > 0) std::snprintf(clipping, sizeof clipping, "clipped to %.2f on %zu steps", double(flags.clip), clipped.clipped_steps());
       std::printf("trained %zu steps (%.2f epochs) in %.0f s; gradient norm before clipping: mean %.3f, largest "
                   "%.3f; %s\n",
                   trainer.step(), double(trainer.step()) / double(loader.batches()), train_seconds,
@@ -321,12 +282,12 @@ int main(int argc, char** argv) {
     const Evaluation final_eval = trainer.evaluate(validation);
     std::printf("validation (all %zu windows): loss %.4f nats, %.3f bits per character, next-character accuracy %.3f\n",
                 validation.size(), final_eval.loss, final_eval.bits_per_token, final_eval.accuracy);
-    if (minutes > 0) std::printf("wrote %s/metrics.csv, %s/curves.svg\n", out_dir.c_str(), out_dir.c_str());
-    if (!save_path.empty()) {
+    if (flags.minutes > 0) std::printf("wrote %s/metrics.csv, %s/curves.svg\n", flags.out_dir.c_str(), flags.out_dir.c_str());
+    if (!flags.save_path.empty()) {
       char bits[32];
       std::snprintf(bits, sizeof bits, "%.4f", final_eval.bits_per_token);
-      save_gpt(save_path, model, vocabulary, start, {{"val_bits_per_char", bits}, {"text", corpus.source}});
-      std::printf("saved %s\n", save_path.c_str());
+      save_gpt(flags.save_path, model, vocabulary, start, {{"val_bits_per_char", bits}, {"text", corpus.source}});
+      std::printf("saved %s\n", flags.save_path.c_str());
     }
 
     // Where every head looks, for one sentence.
@@ -340,24 +301,24 @@ int main(int argc, char** argv) {
         weights.push_back(model.block(l).self_attn().attention().attention_weights());
       std::vector<std::string> labels;
       for (int id : attention_ids) labels.push_back(printable_character(vocabulary.character(id)));
-      write_attention_maps(out_dir + "/attention.svg", "Attention weights of every head (rows: queries, columns: keys)",
+      write_attention_maps(flags.out_dir + "/attention.svg", "Attention weights of every head (rows: queries, columns: keys)",
                            weights, labels);
-      std::printf("wrote %s/attention.svg (%zu layers x %zu heads, %zu characters)\n", out_dir.c_str(),
+      std::printf("wrote %s/attention.svg (%zu layers x %zu heads, %zu characters)\n", flags.out_dir.c_str(),
                   model.config().layers, model.config().heads, attention_ids.size());
     }
 
-    SamplingOptions sampling{temperature, top_k};
-    Rng sampler(seed + 1);  // a stream of its own, apart from initialisation and shuffling
+    SamplingOptions sampling{flags.temperature, flags.top_k};
+    Rng sampler(flags.seed + 1);  // a stream of its own, apart from initialisation and shuffling
     double sample_seconds = 0.0;
     std::size_t sampled = 0;
-    for (std::size_t s = 0; s < (sample_chars > 0 ? num_samples : 0); ++s) {
+    for (std::size_t s = 0; s < (flags.sample_chars > 0 ? flags.num_samples : 0); ++s) {
       Stopwatch clock;
-      const std::vector<int> ids = recompute ? generate_recomputing(model, prompt_ids, sample_chars, sampling, sampler)
-                                             : generate(model, prompt_ids, sample_chars, sampling, sampler);
+      const std::vector<int> ids = recompute ? generate_recomputing(model, prompt_ids, flags.sample_chars, sampling, sampler)
+                                             : generate(model, prompt_ids, flags.sample_chars, sampling, sampler);
       sample_seconds += clock.seconds();
       sampled += ids.size();
-      std::printf("--- sample %zu (temperature %g%s) ---\n%s%s\n", s + 1, double(temperature),
-                  top_k ? (", top-k " + std::to_string(top_k)).c_str() : "", encode_utf8(prompt).c_str(),
+      std::printf("--- sample %zu (temperature %g%s) ---\n%s%s\n", s + 1, double(flags.temperature),
+                  flags.top_k ? (", top-k " + std::to_string(flags.top_k)).c_str() : "", encode_utf8(prompt).c_str(),
                   encode_utf8(vocabulary.decode(ids)).c_str());
     }
     std::printf("---\n");
@@ -369,7 +330,7 @@ int main(int argc, char** argv) {
                 "peak_rss_mb=%.1f threads=%d width=%zu layers=%zu heads=%zu context=%zu steps=%zu "
                 "sample_chars_per_second=%.0f\n",
                 final_eval.bits_per_token, final_eval.loss, train_seconds > 0 ? double(tokens) / train_seconds : 0.0,
-                wall.seconds() / 60.0, peak_rss_mb(), threads, model.config().width, model.config().layers,
+                wall.seconds() / 60.0, peak_rss_mb(), flags.threads, model.config().width, model.config().layers,
                 model.config().heads, T, trainer.step(), sampled > 0 ? double(sampled) / sample_seconds : 0.0);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gpt: error: %s\n", e.what());
