@@ -26,6 +26,7 @@
 #include "02-mlp/losses.hpp"
 #include "04-rnn/char_model.hpp"
 #include "04-rnn/evaluate_every.hpp"
+#include "04-rnn/fit_text_model.hpp"
 #include "04-rnn/sampling.hpp"
 #include "04-rnn/text.hpp"
 #include "04-rnn/text_model_flags.hpp"
@@ -149,8 +150,7 @@ int main(int argc, char** argv) {
     DataLoader loader(train, {flags.batch, true, false, {}}, rng);
     Trainer trainer(model, clipped, loader, options);
 
-    double train_seconds = 0.0;
-    std::size_t tokens = 0;
+    TextTrainingRun run;  // stays empty with --minutes 0
     if (flags.minutes > 0) {
       std::printf("training for %g minutes (validation every %zu steps, on %zu windows)\n", flags.minutes, flags.eval_every,
                   validation_sample.size());
@@ -158,23 +158,7 @@ int main(int argc, char** argv) {
           validation_sample, clipped,
           EvaluateEveryOptions{flags.eval_every, flags.batch * steps, flags.out_dir,
                                lm.config.cell + ", H=" + std::to_string(lm.config.hidden), /*learning_rate=*/false});
-      trainer.add<TimeBudget>(flags.minutes * 60.0);
-      if (!flags.checkpoint_path.empty()) trainer.add<Checkpointing>(flags.checkpoint_path);
-      if (!flags.resume_path.empty()) {
-        trainer.resume(flags.resume_path);
-        std::printf("resumed %s after epoch %zu (step %zu)\n", flags.resume_path.c_str(), trainer.epoch(), trainer.step());
-      }
-      const std::size_t first_step = trainer.step();
-      trainer.fit(flags.epochs > 0 ? flags.epochs : std::numeric_limits<std::size_t>::max());
-      if (trainer.step() % flags.eval_every != 0) progress.report(trainer);  // the last steps' line
-      train_seconds = progress.training_seconds();
-      tokens = (trainer.step() - first_step) * flags.batch * steps;  // this run's, for the speed
-      char clipping[96] = "no clipping";
-      if (flags.clip > 0) std::snprintf(clipping, sizeof clipping, "clipped to %.2f on %zu steps", double(flags.clip), clipped.clipped_steps());
-      std::printf("trained %zu steps (%.2f epochs) in %.0f s; gradient norm before clipping: mean %.3f, largest "
-                  "%.3f; %s\n",
-                  trainer.step(), double(trainer.step()) / double(loader.batches()), train_seconds, progress.mean_norm(),
-                  progress.largest_norm(), clipping);
+      run = fit_text_model(trainer, progress, clipped, flags, flags.batch * steps, loader.batches());
     }
 
     const Evaluation final_eval = trainer.evaluate(validation);
@@ -208,7 +192,7 @@ int main(int argc, char** argv) {
     std::printf("result: model=charlm cell=%s val_bits_per_char=%.4f val_loss=%.4f tokens_per_second=%.0f "
                 "minutes=%.2f peak_rss_mb=%.1f threads=%d hidden=%zu layers=%zu steps=%zu val_bits_per_char_stateful=%.4f\n",
                 lm.config.cell.c_str(), final_eval.bits_per_token, final_eval.loss,
-                train_seconds > 0 ? double(tokens) / train_seconds : 0.0, wall.seconds() / 60.0, peak_rss_mb(),
+                run.seconds > 0 ? double(run.tokens) / run.seconds : 0.0, wall.seconds() / 60.0, peak_rss_mb(),
                 flags.threads, lm.config.hidden, lm.config.layers, trainer.step(), carried.bits_per_token);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "charlm: error: %s\n", e.what());

@@ -32,6 +32,7 @@
 #include "02-mlp/losses.hpp"
 #include "04-rnn/char_model.hpp"
 #include "04-rnn/evaluate_every.hpp"
+#include "04-rnn/fit_text_model.hpp"
 #include "04-rnn/text.hpp"
 #include "04-rnn/text_model_flags.hpp"
 #include "04-rnn/text_report.hpp"
@@ -244,8 +245,7 @@ int main(int argc, char** argv) {
     DataLoader loader(train, {flags.batch, true, false, {}}, rng);
     Trainer trainer(model, clipped, loader, options);
 
-    double train_seconds = 0.0;
-    std::size_t tokens = 0;
+    TextTrainingRun run;  // stays empty with --minutes 0
     if (flags.minutes > 0) {
       std::printf("training for %g minutes (validation every %zu steps, on %zu windows)\n", flags.minutes, flags.eval_every,
                   validation_sample.size());
@@ -254,29 +254,13 @@ int main(int argc, char** argv) {
       auto& progress = trainer.add<EvaluateEvery>(validation_sample, clipped,
                                                   EvaluateEveryOptions{flags.eval_every, flags.batch * T, flags.out_dir, "GPT",
                                                                        /*learning_rate=*/true});
-      trainer.add<TimeBudget>(flags.minutes * 60.0);
       // The dropout layers' random streams, the replicas' too, go into checkpoints (chapter 05).
       NamedDropouts dropouts = model.dropouts();
       for (std::size_t r = 0; r < replicas.size(); ++r)
         for (auto& [name, layer] : replicas[r]->dropouts())
           dropouts.emplace_back("replica." + std::to_string(r + 1) + "." + name, layer);
       trainer.add<DropoutStreams>(std::move(dropouts));
-      if (!flags.checkpoint_path.empty()) trainer.add<Checkpointing>(flags.checkpoint_path);
-      if (!flags.resume_path.empty()) {
-        trainer.resume(flags.resume_path);
-        std::printf("resumed %s after epoch %zu (step %zu)\n", flags.resume_path.c_str(), trainer.epoch(), trainer.step());
-      }
-      const std::size_t first_step = trainer.step();
-      trainer.fit(flags.epochs > 0 ? flags.epochs : std::numeric_limits<std::size_t>::max());
-      if (trainer.step() % flags.eval_every != 0) progress.report(trainer);  // the last steps' line
-      train_seconds = progress.training_seconds();
-      tokens = (trainer.step() - first_step) * flags.batch * T;  // this run's, for the speed
-      char clipping[96] = "no clipping";
-      if (flags.clip > 0) std::snprintf(clipping, sizeof clipping, "clipped to %.2f on %zu steps", double(flags.clip), clipped.clipped_steps());
-      std::printf("trained %zu steps (%.2f epochs) in %.0f s; gradient norm before clipping: mean %.3f, largest "
-                  "%.3f; %s\n",
-                  trainer.step(), double(trainer.step()) / double(loader.batches()), train_seconds,
-                  progress.mean_norm(), progress.largest_norm(), clipping);
+      run = fit_text_model(trainer, progress, clipped, flags, flags.batch * T, loader.batches());
     }
 
     const Evaluation final_eval = trainer.evaluate(validation);
@@ -329,7 +313,7 @@ int main(int argc, char** argv) {
     std::printf("result: model=gpt val_bits_per_char=%.4f val_loss=%.4f tokens_per_second=%.0f minutes=%.2f "
                 "peak_rss_mb=%.1f threads=%d width=%zu layers=%zu heads=%zu context=%zu steps=%zu "
                 "sample_chars_per_second=%.0f\n",
-                final_eval.bits_per_token, final_eval.loss, train_seconds > 0 ? double(tokens) / train_seconds : 0.0,
+                final_eval.bits_per_token, final_eval.loss, run.seconds > 0 ? double(run.tokens) / run.seconds : 0.0,
                 wall.seconds() / 60.0, peak_rss_mb(), flags.threads, model.config().width, model.config().layers,
                 model.config().heads, T, trainer.step(), sampled > 0 ? double(sampled) / sample_seconds : 0.0);
   } catch (const std::exception& e) {
