@@ -132,27 +132,25 @@ std::size_t Conv2d::images_per_chunk(std::size_t batch, std::size_t taps, std::s
 
 Tensor Conv2d::forward(const Tensor& input) {
   const ConvSizes s = conv_sizes(input.shape(), weight_.value.shape(), window_, name());
-  input_shape_ = input.shape();
   const std::size_t K = s.C * s.KH * s.KW;  // taps of one window: the GEMM's depth
   const std::size_t plane = s.OH * s.OW;    // output positions of one image
-  const std::size_t chunk = chunk_images_ = images_per_chunk(s.B, K, plane);
-  // Training keeps every chunk's (K, count*OH*OW) block, one after the other, for dW; evaluation
-  // needs no backward, so one chunk's worth is reused (evaluate's batches of 500 would otherwise
-  // keep hundreds of MB of cols).
-  cols_saved_ = training_;
-  resize(cols_, {training_ ? s.B : std::min(chunk, s.B), K * plane});
+  const std::size_t chunk = images_per_chunk(s.B, K, plane);
+  // Training keeps the input, not cols: backward converts each chunk again (a fast copy of a
+  // chunk that then stays in cache) rather than reading back megabytes of saved cols from memory.
+  if (training_) input_ = input;
+  has_input_ = training_;
+  resize(cols_, {K, std::min(chunk, s.B) * plane});
 
   Tensor y = Tensor::uninitialized({s.B, s.OC, s.OH, s.OW});  // (B, OC, OH, OW): every plane is written below
   for (std::size_t first = 0; first < s.B; first += chunk) {
     const std::size_t count = std::min(chunk, s.B - first), P = count * plane;
-    float* cols = cols_.data() + (training_ ? first * K * plane : 0);  // (K, P)
 
     // 1. Every window of these images as one column: cols (K, P).
-    im2col(input, window_, first, count, cols);
+    im2col(input, window_, first, count, cols_.data());
 
     // 2. All their P*OC dot products as one GEMM:  maps = W . cols     (OC, K) . (K, P) -> (OC, P)
     resize(maps_, {s.OC, P});
-    sgemm(Trans::No, Trans::No, s.OC, P, K, 1.0f, weight_.value.data(), K, cols, P, 0.0f, maps_.data(), P);
+    sgemm(Trans::No, Trans::No, s.OC, P, K, 1.0f, weight_.value.data(), K, cols_.data(), P, 0.0f, maps_.data(), P);
 
     // 3. maps is (OC, count, OH*OW); NCHW wants (count, OC, OH*OW): copy whole planes, adding the bias.
     //    y[first + b, o, p] = maps[o, b*OH*OW + p] + bias[o]
@@ -169,8 +167,8 @@ Tensor Conv2d::forward(const Tensor& input) {
 }
 
 Tensor Conv2d::backward(const Tensor& doutput) {
-  if (!cols_saved_) throw std::logic_error(name() + ": backward needs a forward pass in training mode first");
-  const ConvSizes s = conv_sizes(input_shape_, weight_.value.shape(), window_, name());
+  if (!has_input_) throw std::logic_error(name() + ": backward needs a forward pass in training mode first");
+  const ConvSizes s = conv_sizes(input_.shape(), weight_.value.shape(), window_, name());
   if (doutput.shape() != Shape{s.B, s.OC, s.OH, s.OW})
     throw std::invalid_argument(name() + ": output gradient of shape " + shape_to_string(doutput.shape()) +
                                 " does not match the forward output " + shape_to_string({s.B, s.OC, s.OH, s.OW}));
@@ -196,11 +194,14 @@ Tensor Conv2d::backward(const Tensor& doutput) {
     bias_.grad[o] += float(acc);
   }
 
-  Tensor dx = needs_input_grad_ ? Tensor(input_shape_) : Tensor();  // (B, C, H, W), zero: every chunk adds into it
-  const std::size_t chunk = chunk_images_;  // the forward pass's chunks: cols_ holds them in that layout
+  Tensor dx = needs_input_grad_ ? Tensor(input_.shape()) : Tensor();  // (B, C, H, W), zero: every chunk adds into it
+  const std::size_t chunk = images_per_chunk(s.B, K, plane);
+  resize(cols_, {K, std::min(chunk, s.B) * plane});
   for (std::size_t first = 0; first < s.B; first += chunk) {
     const std::size_t count = std::min(chunk, s.B - first), P = count * plane;
-    const float* cols = cols_.data() + first * K * plane;  // (K, P), saved by forward
+    // cols (K, P) of these images again, as forward computed them.
+    const float* cols = cols_.data();
+    im2col(input_, window_, first, count, cols_.data());
 
     // dy of these images from NCHW (count, OC, OH*OW) into the GEMM's layout (OC, count*OH*OW).
     resize(maps_, {s.OC, P});

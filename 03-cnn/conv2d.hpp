@@ -47,7 +47,9 @@ Conv2dGradients conv2d_direct_backward(const Tensor& input, const Tensor& weight
 // from (25x for LeNet's first layer, 12.8x for its second), so for a batch of 64 it is megabytes
 // that im2col writes out to memory and the GEMM reads back. A chunk of about 2 MiB stays in cache
 // between the two (the README has the timings: 5-10% less time per epoch, and less memory).
-// Training keeps every chunk's cols for the weight gradient; evaluation reuses one chunk's buffer.
+// Training keeps the input, not its cols: backward converts each chunk again, which costs less
+// than writing the whole batch's cols out to memory and reading them back (the README has the
+// measurements), and needs C*KH*KW times less memory.
 class Conv2d : public Layer {
  public:
   // Weights drawn with He initialisation for the ReLU that follows: N(0, 2 / fan_in), where
@@ -85,10 +87,9 @@ class Conv2d : public Layer {
   Parameter weight_;  // (OC, C, KH, KW), used as the matrix (OC, C*KH*KW)
   Parameter bias_;    // (OC)
   std::size_t chunk_bytes_ = kDefaultChunkBytes;
-  Shape input_shape_;  // (B, C, H, W) of the last input
-  Tensor cols_;       // (B, C*KH*KW * OH*OW): im2col of the last input, chunk after chunk, kept for dW
-  bool cols_saved_ = false;       // the last forward ran in training mode and kept all of cols
-  std::size_t chunk_images_ = 1;  // images per chunk in the last forward
+  Tensor input_;      // (B, C, H, W): the last input in training mode, for dW (its cols are made again)
+  bool has_input_ = false;  // the last forward ran in training mode
+  Tensor cols_;       // (C*KH*KW, count*OH*OW): scratch, one chunk's cols
   Tensor maps_;       // (OC, count*OH*OW): scratch, one chunk's GEMM output (forward) or dy (backward)
   Tensor dcols_;      // (C*KH*KW, count*OH*OW): scratch, one chunk's dcols
 };

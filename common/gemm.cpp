@@ -440,18 +440,23 @@ void long_dot_products(const Problem& p, std::size_t M, std::size_t N, int threa
   }
 }
 
-// ---- A few rows times a wide matrix: C = A op(B), M small ----
+// ---- A few rows times a wide transposed matrix: C = A B^T, M small ----
 //
 // A layer's forward pass, y = x W^T, is this shape: x is a (micro-)batch of a few dozen rows, W a
-// (out, in) weight matrix of hundreds of thousands. So is its input gradient, dx = dy W, and a
-// recurrent layer's step, h W_hh^T. The register tiles want op(B) packed, and packing W costs as
-// much as multiplying a few dozen rows by it (at M = 32: 94 of 233 us for 32 x 784 x 256 here).
-// The same numbers come out of the transposed problem, C^T = op(B)^T A^T, where W is the left
-// operand, read in place (rows of W for W^T's product, or its k-steps for W's), and the packed
-// operand is x: small. So we solve that into a scratch C^T and copy its transpose into C (at
-// 32 x 784 x 256: 233 -> 151 us).
+// (out, in) weight matrix of hundreds of thousands; so is a recurrent layer's step, h W_hh^T. The
+// register tiles want op(B) = W^T packed, which is a transpose of all of W, and that costs as much
+// as multiplying a few dozen rows by it (at M = 32: 94 of 233 us for 32 x 784 x 256 here). The same
+// numbers come out of the transposed problem, C^T = W A^T, where W is the left operand, read in
+// place row by row, and the packed operand is x: small. So we solve that into a scratch C^T and
+// copy its transpose into C (at 32 x 784 x 256: 233 -> 151 us).
+//
+// Only for B^T. With op(B) = B (a convolution's W . cols, or dx = dy W) packing B is a plain copy,
+// while the transposed problem would read A^T = B^T in place or pack it one short strided run per
+// k: on the 2-core AMD EPYC (Zen 3, AVX2) of a later session, W . cols at 32 x 1568 x 288 went from
+// 26 to 57-69 GFLOPS solved directly, 64 x 1568 x 576 from 44-47 to 63, 6 x 6272 x 25 (LeNet's
+// first layer) from 20 to 54; 16-row products and dy W (32 x 784 x 256) stayed within the noise.
 bool is_short_times_wide(const Problem& p, std::size_t M, std::size_t N) {
-  return !p.ta && M < N && M <= kShortRows;
+  return !p.ta && p.tb && M < N && M <= kShortRows;
 }
 
 void via_transposed_product(const Problem& p, std::size_t M, std::size_t N) {

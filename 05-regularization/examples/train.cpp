@@ -311,6 +311,9 @@ int main(int argc, char** argv) {
     // Whole batches: no micro-batches, no replicas (batch norm). A checkpoint continues only the run
     // that wrote it: the same network and settings, or the resumed run would not be the uninterrupted one.
     TrainerOptions trainer_options;
+    // Evaluate in batches of the training size: every layer keeps its forward caches in evaluation
+    // too, and for the ResNet those of 500 images (the default) are 1.4 GB, of 128 about 0.3 GB.
+    trainer_options.eval_batch_size = batch;
     trainer_options.run = setup_metadata(setup);
     trainer_options.run["run"] = "optimizer=" + optimizer_name + " lr=" + exact(lr) + " schedule=" + schedule_name +
                                  " weight_decay=" + exact(weight_decay) + " augment=" + (augment ? "1" : "0") +
