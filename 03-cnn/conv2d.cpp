@@ -9,6 +9,8 @@
 #include "03-cnn/parallel.hpp"
 #include "common/gemm.hpp"
 
+#include <omp.h>
+
 namespace dlfs {
 
 namespace {
@@ -38,6 +40,20 @@ void resize(Tensor& t, const Shape& shape) {
   if (t.size() != shape_size(shape)) t = Tensor::uninitialized(shape);
   t.reshape(shape);
 }
+
+// Scratch with one block per thread that may run a layer's chunk loop, or one block when the caller
+// is already one of several threads (a replica's): parallel_for then stays on the calling thread.
+struct PerThread {
+  std::size_t blocks = omp_in_parallel() ? 1 : std::size_t(omp_get_max_threads());
+  // Sizes t for `each` floats per block; called before the loop, never inside it.
+  void reserve(Tensor& t, std::size_t each) const {
+    if (t.size() < blocks * each) t = Tensor::uninitialized({blocks * each});
+  }
+  // The calling thread's block of t (inside the loop).
+  float* block(Tensor& t, std::size_t each) const {
+    return t.data() + (blocks == 1 ? 0 : std::size_t(omp_get_thread_num())) * each;
+  }
+};
 
 }  // namespace
 
@@ -134,35 +150,40 @@ Tensor Conv2d::forward(const Tensor& input) {
   const ConvSizes s = conv_sizes(input.shape(), weight_.value.shape(), window_, name());
   const std::size_t K = s.C * s.KH * s.KW;  // taps of one window: the GEMM's depth
   const std::size_t plane = s.OH * s.OW;    // output positions of one image
-  const std::size_t chunk = images_per_chunk(s.B, K, plane);
+  const std::size_t chunk = images_per_chunk(s.B, K, plane), chunks = (s.B + chunk - 1) / chunk;
   // Training keeps the input, not cols: backward converts each chunk again (a fast copy of a
   // chunk that then stays in cache) rather than reading back megabytes of saved cols from memory.
   if (training_) input_ = input;
   has_input_ = training_;
-  resize(cols_, {K, std::min(chunk, s.B) * plane});
+  // One chunk's cols and GEMM output per thread, sized before the threads start.
+  const PerThread scratch;
+  scratch.reserve(cols_, K * chunk * plane);
+  scratch.reserve(maps_, s.OC * chunk * plane);
 
   Tensor y = Tensor::uninitialized({s.B, s.OC, s.OH, s.OW});  // (B, OC, OH, OW): every plane is written below
-  for (std::size_t first = 0; first < s.B; first += chunk) {
-    const std::size_t count = std::min(chunk, s.B - first), P = count * plane;
+  // The chunks are independent (each writes its own images of y), so the threads take whole
+  // chunks: each converts, multiplies and copies its own, with no fork or join in between.
+  parallel_for(chunks, K * chunk * plane, [&](std::size_t n) {
+    const std::size_t first = n * chunk, count = std::min(chunk, s.B - first), P = count * plane;
+    float* cols = scratch.block(cols_, K * chunk * plane);    // (K, P)
+    float* maps = scratch.block(maps_, s.OC * chunk * plane);  // (OC, P)
 
     // 1. Every window of these images as one column: cols (K, P).
-    im2col(input, window_, first, count, cols_.data());
+    im2col(input, window_, first, count, cols);
 
     // 2. All their P*OC dot products as one GEMM:  maps = W . cols     (OC, K) . (K, P) -> (OC, P)
-    resize(maps_, {s.OC, P});
-    sgemm(Trans::No, Trans::No, s.OC, P, K, 1.0f, weight_.value.data(), K, cols_.data(), P, 0.0f, maps_.data(), P);
+    sgemm(Trans::No, Trans::No, s.OC, P, K, 1.0f, weight_.value.data(), K, cols, P, 0.0f, maps, P);
 
     // 3. maps is (OC, count, OH*OW); NCHW wants (count, OC, OH*OW): copy whole planes, adding the bias.
     //    y[first + b, o, p] = maps[o, b*OH*OW + p] + bias[o]
-    parallel_for(count, s.OC * plane, [&](std::size_t b) {
+    for (std::size_t b = 0; b < count; ++b)
       for (std::size_t o = 0; o < s.OC; ++o) {
-        const float* src = maps_.data() + o * P + b * plane;
+        const float* src = maps + o * P + b * plane;
         float* dst = y.data() + ((first + b) * s.OC + o) * plane;
         const float bias = bias_.value[o];
         for (std::size_t p = 0; p < plane; ++p) dst[p] = src[p] + bias;
       }
-    });
-  }
+  });
   return y;
 }
 
@@ -195,32 +216,46 @@ Tensor Conv2d::backward(const Tensor& doutput) {
   }
 
   Tensor dx = needs_input_grad_ ? Tensor(input_.shape()) : Tensor();  // (B, C, H, W), zero: every chunk adds into it
-  const std::size_t chunk = images_per_chunk(s.B, K, plane);
-  resize(cols_, {K, std::min(chunk, s.B) * plane});
-  for (std::size_t first = 0; first < s.B; first += chunk) {
-    const std::size_t count = std::min(chunk, s.B - first), P = count * plane;
+  const std::size_t chunk = images_per_chunk(s.B, K, plane), chunks = (s.B + chunk - 1) / chunk;
+  const PerThread scratch;
+  scratch.reserve(cols_, K * chunk * plane);
+  scratch.reserve(maps_, s.OC * chunk * plane);
+  if (needs_input_grad_) scratch.reserve(dcols_, K * chunk * plane);
+  // Each chunk's share of dW on its own, added up in chunk order below: the same sums in the same
+  // order whichever thread computed which chunk, so one thread or two give the same bits.
+  resize(dweight_chunks_, {chunks, s.OC * K});
+
+  parallel_for(chunks, K * chunk * plane, [&](std::size_t n) {
+    const std::size_t first = n * chunk, count = std::min(chunk, s.B - first), P = count * plane;
+    float* cols = scratch.block(cols_, K * chunk * plane);   // (K, P)
+    float* dy = scratch.block(maps_, s.OC * chunk * plane);  // (OC, P)
+
     // cols (K, P) of these images again, as forward computed them.
-    const float* cols = cols_.data();
-    im2col(input_, window_, first, count, cols_.data());
+    im2col(input_, window_, first, count, cols);
 
     // dy of these images from NCHW (count, OC, OH*OW) into the GEMM's layout (OC, count*OH*OW).
-    resize(maps_, {s.OC, P});
-    parallel_for(count, s.OC * plane, [&](std::size_t b) {
+    for (std::size_t b = 0; b < count; ++b)
       for (std::size_t o = 0; o < s.OC; ++o) {
         const float* src = doutput.data() + ((first + b) * s.OC + o) * plane;
-        std::copy(src, src + plane, maps_.data() + o * P + b * plane);
+        std::copy(src, src + plane, dy + o * P + b * plane);
       }
-    });
 
-    // dW += dy . cols^T          (OC, P) . (P, K) -> (OC, K): x times dy, summed over every output position
-    sgemm(Trans::No, Trans::Yes, s.OC, K, P, 1.0f, maps_.data(), P, cols, P, 1.0f, weight_.grad.data(), K);
+    // dW_n = dy . cols^T         (OC, P) . (P, K) -> (OC, K): x times dy, summed over every output position
+    sgemm(Trans::No, Trans::Yes, s.OC, K, P, 1.0f, dy, P, cols, P, 0.0f, dweight_chunks_.data() + n * s.OC * K, K);
 
-    if (!needs_input_grad_) continue;
+    if (!needs_input_grad_) return;
     // dcols = W^T . dy           (K, OC) . (OC, P) -> (K, P): each window's share of dx
-    resize(dcols_, {K, P});
-    sgemm(Trans::Yes, Trans::No, K, P, s.OC, 1.0f, weight_.value.data(), K, maps_.data(), P, 0.0f, dcols_.data(), P);
+    float* dcols = scratch.block(dcols_, K * chunk * plane);  // (K, P)
+    sgemm(Trans::Yes, Trans::No, K, P, s.OC, 1.0f, weight_.value.data(), K, dy, P, 0.0f, dcols, P);
     // dx = col2im(dcols): every window adds its share back onto the pixels it was copied from.
-    col2im(dcols_.data(), window_, first, count, dx);
+    col2im(dcols, window_, first, count, dx);
+  });
+
+  // dW += dW_0 + dW_1 + ..., in chunk order.
+  float* dw = weight_.grad.data();
+  for (std::size_t n = 0; n < chunks; ++n) {
+    const float* part = dweight_chunks_.data() + n * s.OC * K;
+    for (std::size_t i = 0; i < s.OC * K; ++i) dw[i] += part[i];
   }
   return dx;
 }

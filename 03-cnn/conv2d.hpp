@@ -89,9 +89,10 @@ class Conv2d : public Layer {
   std::size_t chunk_bytes_ = kDefaultChunkBytes;
   Tensor input_;      // (B, C, H, W): the last input in training mode, for dW (its cols are made again)
   bool has_input_ = false;  // the last forward ran in training mode
-  Tensor cols_;       // (C*KH*KW, count*OH*OW): scratch, one chunk's cols
-  Tensor maps_;       // (OC, count*OH*OW): scratch, one chunk's GEMM output (forward) or dy (backward)
-  Tensor dcols_;      // (C*KH*KW, count*OH*OW): scratch, one chunk's dcols
+  // Scratch, one block per thread (a chunk of images each): cols (C*KH*KW, count*OH*OW), the GEMM's
+  // output in forward or dy in backward (OC, count*OH*OW), and dcols (C*KH*KW, count*OH*OW).
+  Tensor cols_, maps_, dcols_;
+  Tensor dweight_chunks_;  // (chunks, OC*C*KH*KW): each chunk's share of dW, summed in order
 };
 
 }  // namespace dlfs
