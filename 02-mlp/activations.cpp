@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "02-mlp/optimizer.hpp"
 #include "common/fast_math.hpp"
 #include "common/ops.hpp"
 
@@ -10,13 +11,16 @@ namespace dlfs {
 
 namespace {
 
-// y = f(x) elementwise.
+// y = f(x) elementwise; a large tensor (a convolution's activations) split between the threads as
+// the optimizers' updates are (parallel_update).
 template <class F>
 Tensor map(const Tensor& x, F f) {
   Tensor y = Tensor::uninitialized(x.shape());
   const float* xs = x.data();
   float* ys = y.data();
-  for (std::size_t i = 0; i < x.size(); ++i) ys[i] = f(xs[i]);
+  const std::size_t n = x.size();
+#pragma omp parallel for simd schedule(static) if (parallel_update(n))
+  for (std::size_t i = 0; i < n; ++i) ys[i] = f(xs[i]);
   return y;
 }
 
@@ -28,7 +32,9 @@ Tensor chain(const Tensor& dy, const Tensor& cached, const char* what, G g) {
   const float* d = dy.data();
   const float* c = cached.data();
   float* out = dx.data();
-  for (std::size_t i = 0; i < dy.size(); ++i) out[i] = d[i] * g(c[i]);
+  const std::size_t n = dy.size();
+#pragma omp parallel for simd schedule(static) if (parallel_update(n))
+  for (std::size_t i = 0; i < n; ++i) out[i] = d[i] * g(c[i]);
   return dx;
 }
 

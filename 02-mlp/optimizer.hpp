@@ -15,7 +15,8 @@ namespace dlfs {
 
 // An update is elementwise, so a large parameter's update splits over threads with nothing to
 // merge: the optimizers below put `#pragma omp parallel for ... if (parallel_update(n))` on their
-// loops. Below this size waking the other core costs more than it saves; inside a parallel region
+// loops (and so do other elementwise loops over large tensors: activations, chapter 05's residual
+// sum). Below this size waking the other core costs more than it saves; inside a parallel region
 // (a caller already using the cores) the update stays on the calling thread.
 bool parallel_update(std::size_t elements);
 

@@ -215,7 +215,8 @@ Tensor Conv2d::backward(const Tensor& doutput) {
     bias_.grad[o] += float(acc);
   }
 
-  Tensor dx = needs_input_grad_ ? Tensor(input_.shape()) : Tensor();  // (B, C, H, W), zero: every chunk adds into it
+  // (B, C, H, W): each chunk zeroes its own images, then col2im adds into them.
+  Tensor dx = needs_input_grad_ ? Tensor::uninitialized(input_.shape()) : Tensor();
   const std::size_t chunk = images_per_chunk(s.B, K, plane), chunks = (s.B + chunk - 1) / chunk;
   const PerThread scratch;
   scratch.reserve(cols_, K * chunk * plane);
@@ -248,6 +249,8 @@ Tensor Conv2d::backward(const Tensor& doutput) {
     float* dcols = scratch.block(dcols_, K * chunk * plane);  // (K, P)
     sgemm(Trans::Yes, Trans::No, K, P, s.OC, 1.0f, weight_.value.data(), K, dy, P, 0.0f, dcols, P);
     // dx = col2im(dcols): every window adds its share back onto the pixels it was copied from.
+    const std::size_t image = s.C * s.H * s.W;
+    std::fill(dx.data() + first * image, dx.data() + (first + count) * image, 0.0f);
     col2im(dcols, window_, first, count, dx);
   });
 

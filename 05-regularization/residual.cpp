@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "02-mlp/activations.hpp"
+#include "02-mlp/optimizer.hpp"
 #include "05-regularization/batch_norm.hpp"
 #include "05-regularization/bias_free_conv2d.hpp"
 #include "common/ops.hpp"
@@ -55,9 +56,14 @@ Tensor ResidualBlock::forward(const Tensor& input) {
                                 " and the shortcut's " + shape_to_string(s.shape()) +
                                 " differ (a block that changes the shape needs a projection shortcut)");
   // y = relu(F(x) + s)
-  for (std::size_t i = 0; i < y.size(); ++i) {
-    const float sum = y[i] + s[i];
-    y[i] = relu_ && sum <= 0.0f ? 0.0f : sum;
+  float* ys = y.data();
+  const float* ss = s.data();
+  const std::size_t n = y.size();
+  const bool relu = relu_;
+#pragma omp parallel for simd schedule(static) if (parallel_update(n))
+  for (std::size_t i = 0; i < n; ++i) {
+    const float sum = ys[i] + ss[i];
+    ys[i] = relu && sum <= 0.0f ? 0.0f : sum;
   }
   if (relu_) output_ = y;
   return y;
@@ -67,8 +73,11 @@ Tensor ResidualBlock::backward(const Tensor& doutput) {
   Tensor dsum = doutput;  // (B, OC, OH, OW)
   if (relu_) {
     require_same_shape(doutput, output_, "ResidualBlock::backward");
-    for (std::size_t i = 0; i < dsum.size(); ++i)
-      if (output_[i] <= 0.0f) dsum[i] = 0.0f;  // dsum = dy * [y > 0]
+    float* d = dsum.data();
+    const float* y = output_.data();
+    const std::size_t n = dsum.size();
+#pragma omp parallel for simd schedule(static) if (parallel_update(n))
+    for (std::size_t i = 0; i < n; ++i) d[i] = y[i] > 0.0f ? d[i] : 0.0f;  // dsum = dy * [y > 0]
   }
   // The sum sends dsum unchanged down both paths; their input gradients add up.
   Tensor dx = body_.backward(dsum);  // (B, C, H, W), or empty when no input gradient is needed
