@@ -12,15 +12,13 @@ namespace dlfs {
 namespace {
 
 // y = f(x) elementwise; a large tensor (a convolution's activations) split between the threads as
-// the optimizers' updates are (parallel_update).
+// the optimizers' updates are.
 template <class F>
 Tensor map(const Tensor& x, F f) {
   Tensor y = Tensor::uninitialized(x.shape());
   const float* xs = x.data();
   float* ys = y.data();
-  const std::size_t n = x.size();
-#pragma omp parallel for simd schedule(static) if (parallel_update(n))
-  for (std::size_t i = 0; i < n; ++i) ys[i] = f(xs[i]);
+  parallel_elementwise(x.size(), [&](std::size_t i) { ys[i] = f(xs[i]); });
   return y;
 }
 
@@ -32,9 +30,7 @@ Tensor chain(const Tensor& dy, const Tensor& cached, const char* what, G g) {
   const float* d = dy.data();
   const float* c = cached.data();
   float* out = dx.data();
-  const std::size_t n = dy.size();
-#pragma omp parallel for simd schedule(static) if (parallel_update(n))
-  for (std::size_t i = 0; i < n; ++i) out[i] = d[i] * g(c[i]);
+  parallel_elementwise(dy.size(), [&](std::size_t i) { out[i] = d[i] * g(c[i]); });
   return dx;
 }
 

@@ -20,6 +20,19 @@ namespace dlfs {
 // (a caller already using the cores) the update stays on the calling thread.
 bool parallel_update(std::size_t elements);
 
+// body(i) for i = 0 .. n-1, split between the threads when parallel_update(n). An `omp parallel if`
+// would not do inside a replica's thread: a region that does not go parallel still opens a team of
+// one, every time (LeNet-5's epoch at two threads went from 1.2-1.5 s to 1.6-2.0 s that way).
+template <class Body>
+void parallel_elementwise(std::size_t n, const Body& body) {
+  if (!parallel_update(n)) {
+    for (std::size_t i = 0; i < n; ++i) body(i);
+    return;
+  }
+#pragma omp parallel for simd schedule(static)
+  for (std::size_t i = 0; i < n; ++i) body(i);
+}
+
 class Optimizer {
  public:
   Optimizer(std::vector<Parameter*> parameters, float learning_rate);

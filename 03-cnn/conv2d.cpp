@@ -151,13 +151,17 @@ Tensor Conv2d::forward(const Tensor& input) {
   const std::size_t K = s.C * s.KH * s.KW;  // taps of one window: the GEMM's depth
   const std::size_t plane = s.OH * s.OW;    // output positions of one image
   const std::size_t chunk = images_per_chunk(s.B, K, plane), chunks = (s.B + chunk - 1) / chunk;
-  // Training keeps the input, not cols: backward converts each chunk again (a fast copy of a
-  // chunk that then stays in cache) rather than reading back megabytes of saved cols from memory.
-  if (training_) input_ = input;
+  // Training keeps what the weight gradient needs: the whole batch's cols when they are small (a
+  // slice of LeNet's: about 1 MB), else the input, and backward converts each chunk again (a fast
+  // copy of a chunk that then stays in cache, rather than megabytes of cols read back from memory).
   has_input_ = training_;
+  cols_kept_ = training_ && s.B * K * plane * sizeof(float) <= kKeepColsBytes;
+  if (cols_kept_) resize(kept_cols_, {s.B, K * plane});
+  if (training_ && !cols_kept_) input_ = input;
+  if (training_) input_shape_ = input.shape();
   // One chunk's cols and GEMM output per thread, sized before the threads start.
   const PerThread scratch;
-  scratch.reserve(cols_, K * chunk * plane);
+  if (!cols_kept_) scratch.reserve(cols_, K * chunk * plane);
   scratch.reserve(maps_, s.OC * chunk * plane);
 
   Tensor y = Tensor::uninitialized({s.B, s.OC, s.OH, s.OW});  // (B, OC, OH, OW): every plane is written below
@@ -165,7 +169,7 @@ Tensor Conv2d::forward(const Tensor& input) {
   // chunks: each converts, multiplies and copies its own, with no fork or join in between.
   parallel_for(chunks, K * chunk * plane, [&](std::size_t n) {
     const std::size_t first = n * chunk, count = std::min(chunk, s.B - first), P = count * plane;
-    float* cols = scratch.block(cols_, K * chunk * plane);    // (K, P)
+    float* cols = cols_kept_ ? kept_cols_.data() + first * K * plane : scratch.block(cols_, K * chunk * plane);  // (K, P)
     float* maps = scratch.block(maps_, s.OC * chunk * plane);  // (OC, P)
 
     // 1. Every window of these images as one column: cols (K, P).
@@ -189,7 +193,7 @@ Tensor Conv2d::forward(const Tensor& input) {
 
 Tensor Conv2d::backward(const Tensor& doutput) {
   if (!has_input_) throw std::logic_error(name() + ": backward needs a forward pass in training mode first");
-  const ConvSizes s = conv_sizes(input_.shape(), weight_.value.shape(), window_, name());
+  const ConvSizes s = conv_sizes(input_shape_, weight_.value.shape(), window_, name());
   if (doutput.shape() != Shape{s.B, s.OC, s.OH, s.OW})
     throw std::invalid_argument(name() + ": output gradient of shape " + shape_to_string(doutput.shape()) +
                                 " does not match the forward output " + shape_to_string({s.B, s.OC, s.OH, s.OW}));
@@ -216,10 +220,10 @@ Tensor Conv2d::backward(const Tensor& doutput) {
   }
 
   // (B, C, H, W): each chunk zeroes its own images, then col2im adds into them.
-  Tensor dx = needs_input_grad_ ? Tensor::uninitialized(input_.shape()) : Tensor();
+  Tensor dx = needs_input_grad_ ? Tensor::uninitialized(input_shape_) : Tensor();
   const std::size_t chunk = images_per_chunk(s.B, K, plane), chunks = (s.B + chunk - 1) / chunk;
   const PerThread scratch;
-  scratch.reserve(cols_, K * chunk * plane);
+  if (!cols_kept_) scratch.reserve(cols_, K * chunk * plane);
   scratch.reserve(maps_, s.OC * chunk * plane);
   if (needs_input_grad_) scratch.reserve(dcols_, K * chunk * plane);
   // Each chunk's share of dW on its own, added up in chunk order below: the same sums in the same
@@ -228,11 +232,14 @@ Tensor Conv2d::backward(const Tensor& doutput) {
 
   parallel_for(chunks, K * chunk * plane, [&](std::size_t n) {
     const std::size_t first = n * chunk, count = std::min(chunk, s.B - first), P = count * plane;
-    float* cols = scratch.block(cols_, K * chunk * plane);   // (K, P)
     float* dy = scratch.block(maps_, s.OC * chunk * plane);  // (OC, P)
-
-    // cols (K, P) of these images again, as forward computed them.
-    im2col(input_, window_, first, count, cols);
+    // cols (K, P) of these images: kept by forward, or converted again.
+    const float* cols = kept_cols_.data() + first * K * plane;
+    if (!cols_kept_) {
+      float* again = scratch.block(cols_, K * chunk * plane);
+      im2col(input_, window_, first, count, again);
+      cols = again;
+    }
 
     // dy of these images from NCHW (count, OC, OH*OW) into the GEMM's layout (OC, count*OH*OW).
     for (std::size_t b = 0; b < count; ++b)

@@ -47,9 +47,9 @@ Conv2dGradients conv2d_direct_backward(const Tensor& input, const Tensor& weight
 // from (25x for LeNet's first layer, 12.8x for its second), so for a batch of 64 it is megabytes
 // that im2col writes out to memory and the GEMM reads back. A chunk of about 2 MiB stays in cache
 // between the two (the README has the timings: 5-10% less time per epoch, and less memory).
-// Training keeps the input, not its cols: backward converts each chunk again, which costs less
-// than writing the whole batch's cols out to memory and reading them back (the README has the
-// measurements), and needs C*KH*KW times less memory.
+// Training keeps the batch's cols for the weight gradient when they are small; otherwise it keeps
+// the input, and backward converts each chunk again, which costs less than writing the whole
+// batch's cols out to memory and reading them back, and needs C*KH*KW times less memory.
 class Conv2d : public Layer {
  public:
   // Weights drawn with He initialisation for the ReLU that follows: N(0, 2 / fan_in), where
@@ -87,8 +87,14 @@ class Conv2d : public Layer {
   Parameter weight_;  // (OC, C, KH, KW), used as the matrix (OC, C*KH*KW)
   Parameter bias_;    // (OC)
   std::size_t chunk_bytes_ = kDefaultChunkBytes;
-  Tensor input_;      // (B, C, H, W): the last input in training mode, for dW (its cols are made again)
+  // What the last forward in training mode kept for dW: the whole batch's cols when they take at most
+  // kKeepColsBytes, else the input, whose cols backward makes again chunk by chunk.
+  static constexpr std::size_t kKeepColsBytes = std::size_t(8) << 20;
   bool has_input_ = false;  // the last forward ran in training mode
+  bool cols_kept_ = false;
+  Shape input_shape_;  // (B, C, H, W)
+  Tensor kept_cols_;   // (B, C*KH*KW * OH*OW): every chunk's cols, one after the other
+  Tensor input_;       // (B, C, H, W)
   // Scratch, one block per thread (a chunk of images each): cols (C*KH*KW, count*OH*OW), the GEMM's
   // output in forward or dy in backward (OC, count*OH*OW), and dcols (C*KH*KW, count*OH*OW).
   Tensor cols_, maps_, dcols_;

@@ -58,13 +58,11 @@ Tensor ResidualBlock::forward(const Tensor& input) {
   // y = relu(F(x) + s)
   float* ys = y.data();
   const float* ss = s.data();
-  const std::size_t n = y.size();
   const bool relu = relu_;
-#pragma omp parallel for simd schedule(static) if (parallel_update(n))
-  for (std::size_t i = 0; i < n; ++i) {
+  parallel_elementwise(y.size(), [&](std::size_t i) {
     const float sum = ys[i] + ss[i];
     ys[i] = relu && sum <= 0.0f ? 0.0f : sum;
-  }
+  });
   if (relu_) output_ = y;
   return y;
 }
@@ -75,9 +73,7 @@ Tensor ResidualBlock::backward(const Tensor& doutput) {
     require_same_shape(doutput, output_, "ResidualBlock::backward");
     float* d = dsum.data();
     const float* y = output_.data();
-    const std::size_t n = dsum.size();
-#pragma omp parallel for simd schedule(static) if (parallel_update(n))
-    for (std::size_t i = 0; i < n; ++i) d[i] = y[i] > 0.0f ? d[i] : 0.0f;  // dsum = dy * [y > 0]
+    parallel_elementwise(dsum.size(), [&](std::size_t i) { d[i] = y[i] > 0.0f ? d[i] : 0.0f; });  // dsum = dy * [y > 0]
   }
   // The sum sends dsum unchanged down both paths; their input gradients add up.
   Tensor dx = body_.backward(dsum);  // (B, C, H, W), or empty when no input gradient is needed
