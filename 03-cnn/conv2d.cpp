@@ -154,7 +154,8 @@ Tensor Conv2d::forward(const Tensor& input) {
   // Training keeps what the weight gradient needs: the whole batch's cols when they are small (a
   // slice of LeNet's: about 1 MB), else the input, and backward converts each chunk again (a fast
   // copy of a chunk that then stays in cache, rather than megabytes of cols read back from memory).
-  has_input_ = training_;
+  saved_for_backward_ = training_;
+  chunk_images_ = chunk;
   cols_kept_ = training_ && s.B * K * plane * sizeof(float) <= kKeepColsBytes;
   if (cols_kept_) resize(kept_cols_, {s.B, K * plane});
   if (training_ && !cols_kept_) input_ = input;
@@ -192,7 +193,7 @@ Tensor Conv2d::forward(const Tensor& input) {
 }
 
 Tensor Conv2d::backward(const Tensor& doutput) {
-  if (!has_input_) throw std::logic_error(name() + ": backward needs a forward pass in training mode first");
+  if (!saved_for_backward_) throw std::logic_error(name() + ": backward needs a forward pass in training mode first");
   const ConvSizes s = conv_sizes(input_shape_, weight_.value.shape(), window_, name());
   if (doutput.shape() != Shape{s.B, s.OC, s.OH, s.OW})
     throw std::invalid_argument(name() + ": output gradient of shape " + shape_to_string(doutput.shape()) +
@@ -221,7 +222,8 @@ Tensor Conv2d::backward(const Tensor& doutput) {
 
   // (B, C, H, W): each chunk zeroes its own images, then col2im adds into them.
   Tensor dx = needs_input_grad_ ? Tensor::uninitialized(input_shape_) : Tensor();
-  const std::size_t chunk = images_per_chunk(s.B, K, plane), chunks = (s.B + chunk - 1) / chunk;
+  // The forward pass's chunks: kept cols are laid out chunk after chunk.
+  const std::size_t chunk = chunk_images_, chunks = (s.B + chunk - 1) / chunk;
   const PerThread scratch;
   if (!cols_kept_) scratch.reserve(cols_, K * chunk * plane);
   scratch.reserve(maps_, s.OC * chunk * plane);

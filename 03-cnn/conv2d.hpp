@@ -90,8 +90,9 @@ class Conv2d : public Layer {
   // What the last forward in training mode kept for dW: the whole batch's cols when they take at most
   // kKeepColsBytes, else the input, whose cols backward makes again chunk by chunk.
   static constexpr std::size_t kKeepColsBytes = std::size_t(8) << 20;
-  bool has_input_ = false;  // the last forward ran in training mode
+  bool saved_for_backward_ = false;  // the last forward ran in training mode
   bool cols_kept_ = false;
+  std::size_t chunk_images_ = 1;  // images per chunk in the last forward
   Shape input_shape_;  // (B, C, H, W)
   Tensor kept_cols_;   // (B, C*KH*KW * OH*OW): every chunk's cols, one after the other
   Tensor input_;       // (B, C, H, W)
