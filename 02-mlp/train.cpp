@@ -152,9 +152,8 @@ BatchResult train_on_batch(Layer& model, Optimizer& optimizer, const Loss& loss,
   std::vector<char> finite(threads, 1);
   std::vector<std::exception_ptr> failure(threads);  // an exception must not leave a parallel region
 
-#pragma omp parallel num_threads(int(threads)) if (threads > 1)
-  {
-    const std::size_t t = std::size_t(omp_get_thread_num());
+  // Thread t's share: its workers' slices, forward and backward.
+  auto run_workers = [&](std::size_t t) {
     try {
       for (std::size_t w = t; w < active; w += threads) {
         for (Parameter* p : params[w]) p->grad.zero();
@@ -181,8 +180,21 @@ BatchResult train_on_batch(Layer& model, Optimizer& optimizer, const Loss& loss,
     } catch (...) {
       failure[t] = std::current_exception();
     }
+  };
+  if (threads == 1) {
+    // On the calling thread, without a parallel region: an inactive one (`omp parallel if (false)`)
+    // would make every parallel region inside the network a nested one, which libgomp serves with
+    // freshly started threads instead of its pool (ResNet-20's step at two threads: see chapter 05).
+    run_workers(0);
+    if (!failure[0]) finite[0] = add_gradient_share(params, active, 0, 1);
+  } else {
+#pragma omp parallel num_threads(int(threads))
+    {
+      const std::size_t t = std::size_t(omp_get_thread_num());
+      run_workers(t);
 #pragma omp barrier
-    if (!failure[t]) finite[t] = add_gradient_share(params, active, t, threads);
+      if (!failure[t]) finite[t] = add_gradient_share(params, active, t, threads);
+    }
   }
   for (const std::exception_ptr& e : failure)
     if (e) std::rethrow_exception(e);
