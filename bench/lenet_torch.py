@@ -65,21 +65,28 @@ def lenet5():
     )
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def parse_args(description, batch, min_batch=1):
+    """The flags every image peer takes (lenet_torch.py, resnet_torch.py), checked."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--epochs", type=int, default=1, help="passes over the training set (default 1)")
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
     parser.add_argument("--data", default=os.environ.get("DLFS_DATA", "/usr/share/datasets/fashion-mnist"),
                         help="Fashion-MNIST directory (default: $DLFS_DATA or the Debian path)")
     parser.add_argument("--lr", type=float, default=0.1)
-    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--batch", type=int, default=batch)
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
-    if args.epochs < 1 or args.threads < 1 or args.batch < 1 or not args.lr > 0:
-        parser.error("--epochs, --threads and --batch must be positive, --lr greater than 0")
-
+    if args.epochs < 1 or args.threads < 1 or args.batch < min_batch or not args.lr > 0:
+        parser.error(f"--epochs and --threads must be positive, --batch at least {min_batch}, --lr greater than 0")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
+    return args
+
+
+def train_and_report(name, model, optimizer, args, drop_last=False):
+    """Trains `model` on Fashion-MNIST for args.epochs (a per-step cosine from args.lr, as 02-mlp's
+    cosine_schedule), prints one line per epoch and the result line; with drop_last the short last
+    batch is left out, as ours does for batch norm."""
     train_x, train_y = load_split(args.data, "train")
     test_x, test_y = load_split(args.data, "t10k")
     pixels = train_x.double() / 255.0
@@ -89,10 +96,8 @@ def main():
     def batch(images, index):  # bytes -> standardized floats, (B, 1, 28, 28)
         return ((images[index].float() / 255.0 - mean) / std).unsqueeze(1)
 
-    model = lenet5()
-    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)
     loss_fn = nn.CrossEntropyLoss()
-    steps_per_epoch = math.ceil(len(train_y) / args.batch)
+    steps_per_epoch = len(train_y) // args.batch if drop_last else math.ceil(len(train_y) / args.batch)
     total_steps = args.epochs * steps_per_epoch
     step = 0
     seconds = []
@@ -125,9 +130,15 @@ def main():
               f"({seconds[-1]:.2f}s)", flush=True)
 
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print(f"result: peer=pytorch model=lenet threads={args.threads} seconds_per_epoch={sum(seconds) / len(seconds):.3f} "
+    print(f"result: peer=pytorch model={name} threads={args.threads} seconds_per_epoch={sum(seconds) / len(seconds):.3f} "
           f"peak_rss_mb={peak_rss_mb:.1f} test_accuracy={accuracy:.4f} epochs={args.epochs} "
           f"torch={torch.__version__}")
+
+
+def main():
+    args = parse_args(__doc__.split("\n")[0], batch=64)
+    model = lenet5()
+    train_and_report("lenet", model, torch.optim.SGD(model.parameters(), lr=args.lr), args)
 
 
 if __name__ == "__main__":

@@ -17,16 +17,10 @@ seconds_per_epoch is the mean wall time of the training loop (evaluation exclude
 Ends with one line:
     result: peer=pytorch model=resnet threads=N seconds_per_epoch=... peak_rss_mb=... test_accuracy=...
 """
-import argparse
-import math
-import os
-import resource
-import time
-
 import torch
 from torch import nn
 
-from lenet_torch import load_split
+from lenet_torch import parse_args, train_and_report
 
 
 class BasicBlock(nn.Module):
@@ -58,67 +52,10 @@ def resnet(width=16, blocks=3):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--epochs", type=int, default=1, help="passes over the training set (default 1)")
-    parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
-    parser.add_argument("--data", default=os.environ.get("DLFS_DATA", "/usr/share/datasets/fashion-mnist"),
-                        help="Fashion-MNIST directory (default: $DLFS_DATA or the Debian path)")
-    parser.add_argument("--lr", type=float, default=0.1)
-    parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--seed", type=int, default=42)
-    args = parser.parse_args()
-    if args.epochs < 1 or args.threads < 1 or args.batch < 2 or not args.lr > 0:
-        parser.error("--epochs and --threads must be positive, --batch at least 2, --lr greater than 0")
-
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    train_x, train_y = load_split(args.data, "train")
-    test_x, test_y = load_split(args.data, "t10k")
-    pixels = train_x.double() / 255.0
-    mean, std = pixels.mean().item(), pixels.std(unbiased=False).item()
-    del pixels
-
-    def batch(images, index):  # bytes -> standardized floats, (B, 1, 28, 28)
-        return ((images[index].float() / 255.0 - mean) / std).unsqueeze(1)
-
+    args = parse_args(__doc__.split("\n")[0], batch=128, min_batch=2)
     model = resnet()
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=5e-4)
-    loss_fn = nn.CrossEntropyLoss()
-    steps_per_epoch = len(train_y) // args.batch  # drop_last, as ours: batch norm never sees a batch of one
-    total_steps = args.epochs * steps_per_epoch
-    step = 0
-    seconds = []
-    for epoch in range(1, args.epochs + 1):
-        model.train()
-        start = time.perf_counter()
-        order = torch.randperm(len(train_y))
-        loss_sum = 0.0
-        for b in range(steps_per_epoch):
-            index = order[b * args.batch:(b + 1) * args.batch]
-            loss = loss_fn(model(batch(train_x, index)), train_y[index])
-            optimizer.zero_grad(set_to_none=False)
-            loss.backward()
-            for group in optimizer.param_groups:  # lr_t = lr (1 + cos(pi t / T)) / 2, as 02-mlp's cosine_schedule
-                group["lr"] = args.lr * 0.5 * (1.0 + math.cos(math.pi * min(1.0, step / total_steps)))
-            step += 1
-            optimizer.step()
-            loss_sum += loss.item()
-        seconds.append(time.perf_counter() - start)
-
-        model.eval()
-        correct = 0
-        with torch.no_grad():
-            for begin in range(0, len(test_y), 500):
-                index = torch.arange(begin, min(begin + 500, len(test_y)))
-                correct += (model(batch(test_x, index)).argmax(1) == test_y[index]).sum().item()
-        accuracy = correct / len(test_y)
-        print(f"epoch {epoch}: train_loss {loss_sum / steps_per_epoch:.4f} test_accuracy {accuracy:.4f} "
-              f"({seconds[-1]:.2f}s)", flush=True)
-
-    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print(f"result: peer=pytorch model=resnet threads={args.threads} seconds_per_epoch={sum(seconds) / len(seconds):.3f} "
-          f"peak_rss_mb={peak_rss_mb:.1f} test_accuracy={accuracy:.4f} epochs={args.epochs} "
-          f"torch={torch.__version__}")
+    train_and_report("resnet", model, optimizer, args, drop_last=True)
 
 
 if __name__ == "__main__":
