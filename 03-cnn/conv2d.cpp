@@ -236,8 +236,10 @@ Tensor Conv2d::backward(const Tensor& doutput) {
     const std::size_t first = n * chunk, count = std::min(chunk, s.B - first), P = count * plane;
     float* dy = scratch.block(maps_, s.OC * chunk * plane);  // (OC, P)
     // cols (K, P) of these images: kept by forward, or converted again.
-    const float* cols = kept_cols_.data() + first * K * plane;
-    if (!cols_kept_) {
+    const float* cols = nullptr;
+    if (cols_kept_) {
+      cols = kept_cols_.data() + first * K * plane;
+    } else {
       float* again = scratch.block(cols_, K * chunk * plane);
       im2col(input_, window_, first, count, again);
       cols = again;
