@@ -23,6 +23,8 @@
 #include "03-cnn/window.hpp"
 #include "common/random.hpp"
 
+#include <vector>
+
 namespace dlfs {
 
 // ---- The direct convolution: the reference ------------------------------------------------
@@ -42,14 +44,22 @@ Conv2dGradients conv2d_direct_backward(const Tensor& input, const Tensor& weight
 
 // ---- The layer: im2col + GEMM ---------------------------------------------------------------
 //
-// The batch goes through in chunks of whole images, each chunk one im2col and one GEMM per
-// product. Why not the whole batch at once: cols is C*KH*KW times larger than the images it comes
-// from (25x for LeNet's first layer, 12.8x for its second), so for a batch of 64 it is megabytes
-// that im2col writes out to memory and the GEMM reads back. A chunk of about 2 MiB stays in cache
-// between the two (the README has the timings: 5-10% less time per epoch, and less memory).
-// Training keeps the batch's cols for the weight gradient when they are small; otherwise it keeps
-// the input, and backward converts each chunk again, which costs less than writing the whole
-// batch's cols out to memory and reading them back, and needs C*KH*KW times less memory.
+// The batch goes through in chunks of whole images, each chunk one GEMM per product. Why not the
+// whole batch at once: cols is C*KH*KW times larger than the images it comes from (25x for
+// LeNet's first layer, 12.8x for its second), so for a batch of 64 it is megabytes that im2col
+// writes out to memory and the GEMM reads back. A chunk of about 2 MiB stays in cache between the
+// two (the README has the timings: 5-10% less time per epoch, and less memory).
+//
+// Two ways to give the GEMM its cols:
+//  - a "same" convolution (stride 1, padding P around a 2P + 1 kernel) of 8 or more input
+//    channels (the 3x3 convolutions of VGG and ResNet after the first) lays the chunk's images out
+//    as padded planes, where every row of cols is a shifted view of one plane (padded_planes.hpp):
+//    the GEMM reads them in place, and no cols are ever written. Backward runs the same way on the
+//    padded output gradient, with the kernel flipped, and training keeps the padded planes for it;
+//  - any other window (strides, LeNet's unpadded 5x5) converts each chunk with im2col. Training
+//    keeps the batch's cols for the weight gradient when they are small; otherwise it keeps the
+//    input, and backward converts each chunk again, which costs less than writing the whole
+//    batch's cols out to memory and reading them back, and needs C*KH*KW times less memory.
 class Conv2d : public Layer {
  public:
   // Weights drawn with He initialisation for the ReLU that follows: N(0, 2 / fan_in), where
@@ -79,26 +89,48 @@ class Conv2d : public Layer {
   static constexpr std::size_t kDefaultChunkBytes = std::size_t(2) << 20;
 
  private:
-  // Images per chunk: as many as keep one chunk's cols (taps x plane floats per image) within chunk_bytes_.
-  std::size_t images_per_chunk(std::size_t batch, std::size_t taps, std::size_t plane) const;
+  // The batch in chunks of whole images, as even as they come: chunk n is images [first(n), first(n + 1)).
+  struct Chunks {
+    std::size_t batch, count;
+    std::size_t first(std::size_t n) const { return n * batch / count; }
+    std::size_t size(std::size_t n) const { return first(n + 1) - first(n); }
+    std::size_t largest() const { return (batch + count - 1) / count; }
+  };
+  // As many chunks as keep one within chunk_bytes_ at bytes_per_image, and an even number: two
+  // threads then get equal shares. (Never the thread count itself: chunk n's share of dW is summed
+  // in chunk order, so the chunks must be the same on any number of threads for the same bits.)
+  Chunks chunks_for(std::size_t batch, std::size_t bytes_per_image) const;
+
+  // A "same" convolution of at least kMinPaddedChannels input channels runs on padded planes.
+  static constexpr std::size_t kMinPaddedChannels = 8;
+  bool uses_padded_planes() const;
+  void forward_im2col(const Tensor& input, Tensor& y);
+  void forward_padded(const Tensor& input, Tensor& y);
+  void backward_im2col(const Tensor& doutput, Tensor& dx);
+  void backward_padded(const Tensor& doutput, Tensor& dx);
 
   std::size_t in_, out_;
   Window window_;
   Parameter weight_;  // (OC, C, KH, KW), used as the matrix (OC, C*KH*KW)
   Parameter bias_;    // (OC)
   std::size_t chunk_bytes_ = kDefaultChunkBytes;
-  // What the last forward in training mode kept for dW: the whole batch's cols when they take at most
-  // kKeepColsBytes, else the input, whose cols backward makes again chunk by chunk.
+  // What the last forward in training mode kept for backward: for a "same" convolution every
+  // chunk's padded planes; otherwise the whole batch's cols when they take at most kKeepColsBytes,
+  // else the input, whose cols backward makes again chunk by chunk.
   static constexpr std::size_t kKeepColsBytes = std::size_t(8) << 20;
   bool saved_for_backward_ = false;  // the last forward ran in training mode
   bool cols_kept_ = false;
-  std::size_t chunk_images_ = 1;  // images per chunk in the last forward
+  std::size_t chunk_count_ = 1;  // chunks in the last forward
   Shape input_shape_;  // (B, C, H, W)
   Tensor kept_cols_;   // (B, C*KH*KW * OH*OW): every chunk's cols, one after the other
+  Tensor kept_planes_;  // (chunks, C * plane): every chunk's padded planes
   Tensor input_;       // (B, C, H, W)
-  // Scratch, one block per thread (a chunk of images each): cols (C*KH*KW, count*OH*OW), the GEMM's
-  // output in forward or dy in backward (OC, count*OH*OW), and dcols (C*KH*KW, count*OH*OW).
+  // Scratch, one block per thread (a chunk of images each): cols (C*KH*KW, count*OH*OW) or padded
+  // planes, the GEMM's output in forward or dy in backward (OC, count*OH*OW), dcols (C*KH*KW,
+  // count*OH*OW) or dx's padded positions, and the rows sgemm_rows reads.
   Tensor cols_, maps_, dcols_;
+  std::vector<const float*> rows_;
+  Tensor flipped_weight_;  // (C, OC*KH*KW): W[o, c, KH-1-u, KW-1-v] at [c, (o, u, v)], for dx
   Tensor dweight_chunks_;  // (chunks, OC*C*KH*KW): each chunk's share of dW, summed in order
 };
 

@@ -99,10 +99,14 @@ struct Problem {
   float beta;
   float* C;
   std::size_t ldc;
+  const float* const* b_rows = nullptr;  // sgemm_rows: where each row of B starts (B and ldb unused)
 
   // op(A)[i, k] and op(B)[k, j], wherever they sit in memory.
   const float* a_at(std::size_t i, std::size_t k) const { return ta ? A + k * lda + i : A + i * lda + k; }
-  const float* b_at(std::size_t k, std::size_t j) const { return tb ? B + j * ldb + k : B + k * ldb + j; }
+  const float* b_at(std::size_t k, std::size_t j) const {
+    if (b_rows) return tb ? b_rows[j] + k : b_rows[k] + j;
+    return tb ? B + j * ldb + k : B + k * ldb + j;
+  }
 };
 
 // ---- Packing (gemm.md, step 4) ----
@@ -123,7 +127,8 @@ void pack_a(const Problem& p, std::size_t i0, std::size_t mc, std::size_t k0, st
         Vec::load(p.a_at(i0 + ip, k0 + k), int(R)).store(dst + k * kMR, int(R));
     } else {
       // A: each row runs along k, the panel across rows: a transpose.
-      pack_transposed(p.a_at(i0 + ip, k0), p.lda, int(R), kc, dst, kMR, int(R));
+      const float* rows = p.a_at(i0 + ip, k0);
+      pack_transposed([&](int r) { return rows + r * p.lda; }, int(R), kc, dst, kMR, int(R));
     }
     dst += kc * kMR;
   }
@@ -137,19 +142,29 @@ void pack_b(const Problem& p, std::size_t k0, std::size_t kc, std::size_t j0, st
   for (std::size_t jp = 0; jp < nc; jp += kNR) {
     const std::size_t n = std::min<std::size_t>(kNR, nc - jp);
     if (!p.tb) {
-      // B: each row segment is contiguous: a copy.
-      for (std::size_t k = 0; k < kc; ++k) {
-        const float* src = p.b_at(k0 + k, j0 + jp);
-        for (int v = 0; v < kNV; ++v) {
-          const int cols = std::clamp(int(n) - v * kW, 0, kW);
-          Vec::load(src + v * kW, cols).store(dst + k * kNR + v * kW);  // zero past the edge
+      // B: each row segment is contiguous: a copy. Whole panels without masks: AVX2's masked
+      // loads are slow on AMD's cores (the copy took half of all packing, the convolutions' im2col
+      // products on the 2-core EPYC).
+      if (n == std::size_t(kNR)) {
+        for (std::size_t k = 0; k < kc; ++k) {
+          const float* src = p.b_at(k0 + k, j0 + jp);
+          for (int v = 0; v < kNV; ++v) Vec::load(src + v * kW).store(dst + k * kNR + v * kW);
+        }
+      } else {
+        for (std::size_t k = 0; k < kc; ++k) {
+          const float* src = p.b_at(k0 + k, j0 + jp);
+          for (int v = 0; v < kNV; ++v) {
+            const int cols = std::clamp(int(n) - v * kW, 0, kW);
+            Vec::load(src + v * kW, cols).store(dst + k * kNR + v * kW);  // zero past the edge
+          }
         }
       }
     } else {
       // B^T: column j of op(B) is row j of B, running along k: a transpose, kW columns at a time.
       for (int v = 0; v < kNV; ++v) {
         const int cols = std::clamp(int(n) - v * kW, 0, kW);
-        pack_transposed(p.b_at(k0, j0 + jp + v * kW), p.ldb, cols, kc, dst + v * kW, kNR, kW);
+        const std::size_t j = j0 + jp + v * kW;
+        pack_transposed([&](int r) { return p.b_at(k0, j + r); }, cols, kc, dst + v * kW, kNR, kW);
       }
     }
     dst += kc * kNR;
@@ -217,7 +232,8 @@ void gemm_block(const Problem& p, std::size_t i0, std::size_t M, std::size_t j0,
   // Likewise B: with one row tile at most (M <= kMR) each value of B is used once, so B is read
   // where it lies, when it runs along the columns (B, not B^T). Only a ragged last strip is
   // packed, so that the kernel's loads stay whole vectors. (2 x 256 x 784: 42 -> 110 GFLOPS.)
-  const bool pack_b_panel = p.tb || M > std::size_t(kMR);
+  // Rows given one by one (sgemm_rows) are not a strided matrix the kernel could read: always packed.
+  const bool pack_b_panel = p.tb || p.b_rows || M > std::size_t(kMR);
   float* bp = scratch_b.get(kKC * ((std::min(N, kNC) + kNR - 1) / kNR * kNR));
   float* ap = pack_a_block ? scratch_a.get(kMC * kKC) : nullptr;
 
@@ -493,25 +509,13 @@ int threads_for(std::size_t M, std::size_t N, std::size_t K) {
   return int(std::clamp(deserved, 1.0, double(omp_get_max_threads())));
 }
 
-}  // namespace
-
-void sgemm(Trans trans_a, Trans trans_b, std::size_t M, std::size_t N, std::size_t K, float alpha,
-           const float* A, std::size_t lda, const float* B, std::size_t ldb, float beta, float* C,
-           std::size_t ldc) {
-  if (M == 0 || N == 0) return;
-  if (K == 0 || alpha == 0.0f) return scale_c(M, N, beta, C, ldc);
-  const Problem p{trans_a == Trans::Yes, trans_b == Trans::Yes, K, alpha, A, lda, B, ldb, beta, C, ldc};
-
-  if (thin_product(p, M, N)) return;
-
-  const int threads = threads_for(M, N, K);
-  if (is_long_dot_product(p, M, N)) return long_dot_products(p, M, N, threads);
-  if (is_short_times_wide(p, M, N)) return via_transposed_product(p, M, N);
+// The blocked algorithm on `threads` threads: C split into a grid of tm x tn rectangles, one per
+// thread, each an independent GEMM with its own packed blocks. Pick the grid whose rectangles are
+// closest to square (least packing per multiply-add), cutting on register-tile boundaries so only
+// C's true edges are ragged.
+void blocked_product(const Problem& p, std::size_t M, std::size_t N, int threads) {
   if (threads == 1) return gemm_block(p, 0, M, 0, N);
 
-  // Split C into a grid of tm x tn rectangles, one per thread, each an independent GEMM with its
-  // own packed blocks. Pick the grid whose rectangles are closest to square (least packing per
-  // multiply-add), cutting on register-tile boundaries so only C's true edges are ragged.
   const std::size_t row_tiles = (M + kMR - 1) / kMR, col_tiles = (N + kNR - 1) / kNR;
   int tm = 1, tn = threads;
   double best = 1e300;
@@ -533,6 +537,31 @@ void sgemm(Trans trans_a, Trans trans_b, std::size_t M, std::size_t N, std::size
     const std::size_t i0 = std::size_t(t / tn) * rows_per, j0 = std::size_t(t % tn) * cols_per;
     if (i0 < M && j0 < N) gemm_block(p, i0, std::min(rows_per, M - i0), j0, std::min(cols_per, N - j0));
   }
+}
+
+}  // namespace
+
+void sgemm(Trans trans_a, Trans trans_b, std::size_t M, std::size_t N, std::size_t K, float alpha,
+           const float* A, std::size_t lda, const float* B, std::size_t ldb, float beta, float* C,
+           std::size_t ldc) {
+  if (M == 0 || N == 0) return;
+  if (K == 0 || alpha == 0.0f) return scale_c(M, N, beta, C, ldc);
+  const Problem p{trans_a == Trans::Yes, trans_b == Trans::Yes, K, alpha, A, lda, B, ldb, beta, C, ldc};
+
+  if (thin_product(p, M, N)) return;
+
+  const int threads = threads_for(M, N, K);
+  if (is_long_dot_product(p, M, N)) return long_dot_products(p, M, N, threads);
+  if (is_short_times_wide(p, M, N)) return via_transposed_product(p, M, N);
+  blocked_product(p, M, N, threads);
+}
+
+void sgemm_rows(Trans trans_a, Trans trans_b, std::size_t M, std::size_t N, std::size_t K, float alpha,
+                const float* A, std::size_t lda, const float* const* b_rows, float beta, float* C, std::size_t ldc) {
+  if (M == 0 || N == 0) return;
+  if (K == 0 || alpha == 0.0f) return scale_c(M, N, beta, C, ldc);
+  const Problem p{trans_a == Trans::Yes, trans_b == Trans::Yes, K, alpha, A, lda, nullptr, 0, beta, C, ldc, b_rows};
+  blocked_product(p, M, N, threads_for(M, N, K));
 }
 
 void matmul(const Tensor& A, const Tensor& B, Tensor& C, Trans trans_a, Trans trans_b, float alpha,

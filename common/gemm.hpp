@@ -23,6 +23,13 @@ void sgemm(Trans trans_a, Trans trans_b, std::size_t M, std::size_t N, std::size
            const float* A, std::size_t lda, const float* B, std::size_t ldb, float beta, float* C,
            std::size_t ldc);
 
+// The same product with B given row by row: row r of B (K x N, or N x K for B^T) is the floats
+// from b_rows[r] on, wherever that is. A convolution's im2col matrix is rows of this kind (row
+// (c, u, v) is channel c of the image shifted by the tap (u, v)), so the GEMM can read it straight
+// from a padded image instead of from a copy nine times its size (03-cnn/padded_planes.hpp).
+void sgemm_rows(Trans trans_a, Trans trans_b, std::size_t M, std::size_t N, std::size_t K, float alpha,
+                const float* A, std::size_t lda, const float* const* b_rows, float beta, float* C, std::size_t ldc);
+
 // The readable one: the definition, three loops. Tests compare sgemm against it.
 void sgemm_reference(Trans trans_a, Trans trans_b, std::size_t M, std::size_t N, std::size_t K,
                      float alpha, const float* A, std::size_t lda, const float* B, std::size_t ldb,

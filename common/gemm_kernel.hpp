@@ -49,10 +49,11 @@ constexpr int kDotR = 1, kDotQ = 3;  // 3 sixteen-lane accumulators: 12 of the 1
 
 constexpr int kNR = kNV * kW;  // columns of the register tile; packed B micro-panels are this wide
 
-// Packing helper: dst[k * dst_stride + r] = src[r * ld + k] for r < rows, k < kc; that is, a
-// block of at most kW rows read along k and written k-major (the transpose the packed panels
-// need when the source runs the other way). Lanes rows..lanes-1 of each written run are zero, so
-// a B panel comes out zero-padded; lanes <= dst_stride.
+// Packing helper: dst[k * dst_stride + r] = row(r)[k] for r < rows, k < kc; that is, a block of
+// at most kW rows read along k and written k-major (the transpose the packed panels need when the
+// source runs the other way). row(r) is where row r starts: src + r * ld for a strided matrix, or
+// anywhere at all (sgemm_rows). Lanes rows..lanes-1 of each written run are zero, so a B panel
+// comes out zero-padded; lanes <= dst_stride.
 #if defined(__AVX512F__)
 
 // Sixteen rows of sixteen floats, transposed in registers: three rounds of shuffles, each
@@ -87,27 +88,72 @@ inline void transpose16x16(__m512 r[16]) {
   for (int i = 0; i < 16; ++i) r[i] = t[i];
 }
 
-inline void pack_transposed(const float* src, std::size_t ld, int rows, std::size_t kc, float* dst,
-                            std::size_t dst_stride, int lanes) {
+template <class Row>
+inline void pack_transposed(const Row& row, int rows, std::size_t kc, float* dst, std::size_t dst_stride, int lanes) {
   for (std::size_t k0 = 0; k0 < kc; k0 += 16) {
     const int kt = int(std::min<std::size_t>(16, kc - k0));
     __m512 r[16];
     for (int i = 0; i < 16; ++i)
-      r[i] = i < rows ? _mm512_maskz_loadu_ps(Vec::mask(kt), src + i * ld + k0) : _mm512_setzero_ps();
+      r[i] = i < rows ? _mm512_maskz_loadu_ps(Vec::mask(kt), row(i) + k0) : _mm512_setzero_ps();
     transpose16x16(r);
     for (int k = 0; k < kt; ++k) _mm512_mask_storeu_ps(dst + (k0 + k) * dst_stride, Vec::mask(lanes), r[k]);
   }
 }
 #pragma GCC diagnostic pop
 
+#elif defined(__AVX2__) && defined(__FMA__)
+
+// Eight rows of eight floats, transposed in registers the same way in three rounds: 24 shuffles
+// for 64 floats. (Scalar, packing a convolution's cols for its weight gradient took longer than
+// the multiply-adds that use them.)
+inline void transpose8x8(__m256 r[8]) {
+  __m256 t[8];
+  for (int i = 0; i < 4; ++i) {  // t[2i] = r[2i][0] r[2i+1][0] r[2i][1] r[2i+1][1] per 128-bit lane
+    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int g = 0; g < 2; ++g) {  // r[4g+c], lane L: rows 4g..4g+3 at column 4L+c
+    r[4 * g + 0] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
+    r[4 * g + 1] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
+    r[4 * g + 2] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+    r[4 * g + 3] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
+  }
+  for (int c = 0; c < 4; ++c) {  // rows 0-3 from r[c]'s 128-bit lanes, rows 4-7 from r[4+c]'s
+    t[c] = _mm256_permute2f128_ps(r[c], r[4 + c], 0x20);
+    t[4 + c] = _mm256_permute2f128_ps(r[c], r[4 + c], 0x31);
+  }
+  for (int i = 0; i < 8; ++i) r[i] = t[i];
+}
+
+template <class Row>
+inline void pack_transposed(const Row& row, int rows, std::size_t kc, float* dst, std::size_t dst_stride, int lanes) {
+  const float* src[8];
+  for (int i = 0; i < rows; ++i) src[i] = row(i);
+  std::size_t k0 = 0;
+  if (rows == 8 && lanes == 8)  // whole blocks of 8 x 8, the common case: no masks
+    for (; k0 + 8 <= kc; k0 += 8) {
+      __m256 r[8];
+      for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src[i] + k0);
+      transpose8x8(r);
+      for (int k = 0; k < 8; ++k) _mm256_storeu_ps(dst + (k0 + k) * dst_stride, r[k]);
+    }
+  for (; k0 < kc; k0 += 8) {  // the ragged rest
+    const int kt = int(std::min<std::size_t>(8, kc - k0));
+    __m256 r[8];
+    for (int i = 0; i < 8; ++i) r[i] = i < rows ? Vec::load(src[i] + k0, kt).v : _mm256_setzero_ps();
+    transpose8x8(r);
+    for (int k = 0; k < kt; ++k) Vec{r[k]}.store(dst + (k0 + k) * dst_stride, lanes);
+  }
+}
+
 #else
 
-inline void pack_transposed(const float* src, std::size_t ld, int rows, std::size_t kc, float* dst,
-                            std::size_t dst_stride, int lanes) {
+template <class Row>
+inline void pack_transposed(const Row& row, int rows, std::size_t kc, float* dst, std::size_t dst_stride, int lanes) {
   for (std::size_t k = 0; k < kc; ++k)
     for (int r = rows; r < lanes; ++r) dst[k * dst_stride + r] = 0.0f;
   for (int r = 0; r < rows; ++r)
-    for (std::size_t k = 0; k < kc; ++k) dst[k * dst_stride + r] = src[r * ld + k];
+    for (std::size_t k = 0; k < kc; ++k) dst[k * dst_stride + r] = row(r)[k];
 }
 
 #endif

@@ -19,8 +19,12 @@ struct Case {
   Window window;
 };
 
-// Forward cases: padding, strides, 1x1, rectangular kernels, non-square inputs, several channels.
+// Forward cases: padding, strides, 1x1, rectangular kernels, non-square inputs, several channels,
+// and "same" convolutions of 8 channels or more, which run on padded planes (padded_planes.hpp).
 const std::vector<Case> kForwardCases = {
+    {{3, 8, 7, 5}, 4, Window::square(3, 1, 1)},
+    {{2, 9, 6, 7}, 3, Window{3, 5, 1, 1, 1, 2}},
+    {{2, 8, 4, 3}, 2, Window::square(1)},
     {{2, 3, 7, 5}, 4, Window::square(3, 1, 1)},
     {{2, 2, 8, 6}, 3, Window{3, 2, 2, 2, 0, 0}},
     {{1, 2, 9, 7}, 2, Window::square(5, 2, 2)},
@@ -29,8 +33,10 @@ const std::vector<Case> kForwardCases = {
     {{1, 1, 28, 28}, 6, Window::square(5, 1, 2)},  // LeNet's first layer
 };
 
-// Gradient cases: small enough for central differences on every element.
+// Gradient cases: small enough for central differences on every element (the first two on padded planes).
 const std::vector<Case> kGradCases = {
+    {{2, 8, 4, 3}, 3, Window::square(3, 1, 1)},
+    {{1, 8, 3, 5}, 2, Window{3, 5, 1, 1, 1, 2}},
     {{2, 2, 5, 4}, 3, Window::square(3)},
     {{2, 2, 5, 6}, 2, Window::square(3, 2, 1)},
     {{1, 3, 6, 5}, 2, Window{2, 3, 1, 2, 1, 0}},

@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
+#include <tuple>
+#include <vector>
 
 #include "common/gemm.hpp"
 #include "common/random.hpp"
@@ -284,6 +286,37 @@ TEST_CASE("sgemm called from inside an OpenMP parallel region gives right result
     for (float& x : expected) x *= float(t + 1);
     require_close(results[t], expected, 1e-5 * double(K + 1), 1e-4);
   }
+}
+
+TEST_CASE("sgemm_rows reads B row by row from anywhere, like sgemm on the rows gathered", "[common][gemm]") {
+  // The rows overlap and come in no order, as a convolution's shifted rows do: each starts at a
+  // random offset into one buffer. M = 5 is one row tile (sgemm would read such a B in place); 600
+  // is deeper than one cache slice; 96 x 300 x 600 is big enough to split across threads; 13 and
+  // 7 leave ragged edges in every packed panel.
+  for (auto [M, N, K] : {std::tuple<std::size_t, std::size_t, std::size_t>{1, 1, 1}, {5, 17, 9}, {16, 300, 144},
+                         {13, 7, 29}, {70, 33, 600}, {96, 300, 600}})
+    for (Trans ta : kBoth)
+      for (Trans tb : kBoth)
+        for (auto [alpha, beta] : {std::pair{1.0f, 0.0f}, {-2.0f, 0.25f}}) {
+          INFO("M=" << M << " N=" << N << " K=" << K << " transA=" << (ta == Trans::Yes)
+                    << " transB=" << (tb == Trans::Yes) << " beta=" << beta);
+          Rng rng(M + N + K);
+          const std::size_t rows = tb == Trans::Yes ? N : K, length = tb == Trans::Yes ? K : N;
+          const Tensor buffer = random_tensor({2 * length + rows}, rng);
+          std::vector<const float*> starts(rows);
+          Tensor gathered({rows, length});  // B: the rows, copied out
+          for (std::size_t r = 0; r < rows; ++r) {
+            starts[r] = buffer.data() + rng.below(length + rows);
+            std::copy(starts[r], starts[r] + length, gathered.data() + r * length);
+          }
+          const Tensor A = ta == Trans::Yes ? random_tensor({K, M}, rng) : random_tensor({M, K}, rng);
+          const Tensor C0 = random_tensor({M, N}, rng);
+          Tensor expected = C0, actual = C0;
+          sgemm_reference(ta, tb, M, N, K, alpha, A.data(), A.dim(1), gathered.data(), length, beta,
+                          expected.data(), N);
+          sgemm_rows(ta, tb, M, N, K, alpha, A.data(), A.dim(1), starts.data(), beta, actual.data(), N);
+          require_close(actual, expected, 1e-5 * double(K + 1), 1e-4);
+        }
 }
 
 TEST_CASE("matmul allocates its output and checks shapes", "[common][gemm]") {
