@@ -274,8 +274,19 @@ Tensor Conv2d::backward(const Tensor& doutput) {
 
   // (B, C, H, W): each chunk writes its own images.
   Tensor dx = needs_input_grad_ ? Tensor::uninitialized(input_shape_) : Tensor();
+  // Each chunk's share of dW on its own (both paths write them), added up in chunk order: the same
+  // sums in the same order whichever thread computed which chunk, so one thread or two give the same bits.
+  const std::size_t K = s.C * s.KH * s.KW;
+  resize(dweight_chunks_, {chunk_count_, s.OC * K});
   if (uses_padded_planes()) backward_padded(doutput, dx);
   else backward_im2col(doutput, dx);
+
+  // dW += dW_0 + dW_1 + ..., in chunk order.
+  float* dw = weight_.grad.data();
+  for (std::size_t n = 0; n < chunk_count_; ++n) {
+    const float* part = dweight_chunks_.data() + n * s.OC * K;
+    for (std::size_t i = 0; i < s.OC * K; ++i) dw[i] += part[i];
+  }
   return dx;
 }
 
@@ -289,9 +300,6 @@ void Conv2d::backward_im2col(const Tensor& doutput, Tensor& dx) {
   if (!cols_kept_) scratch.reserve(cols_, K * largest * plane);
   scratch.reserve(maps_, s.OC * largest * plane);
   if (needs_input_grad_) scratch.reserve(dcols_, K * largest * plane);
-  // Each chunk's share of dW on its own, added up in chunk order below: the same sums in the same
-  // order whichever thread computed which chunk, so one thread or two give the same bits.
-  resize(dweight_chunks_, {chunks.count, s.OC * K});
 
   parallel_for(chunks.count, K * largest * plane, [&](std::size_t n) {
     const std::size_t first = chunks.first(n), count = chunks.size(n), P = count * plane;
@@ -326,12 +334,6 @@ void Conv2d::backward_im2col(const Tensor& doutput, Tensor& dx) {
     col2im(dcols, window_, first, count, dx);
   });
 
-  // dW += dW_0 + dW_1 + ..., in chunk order.
-  float* dw = weight_.grad.data();
-  for (std::size_t n = 0; n < chunks.count; ++n) {
-    const float* part = dweight_chunks_.data() + n * s.OC * K;
-    for (std::size_t i = 0; i < s.OC * K; ++i) dw[i] += part[i];
-  }
 }
 
 void Conv2d::backward_padded(const Tensor& doutput, Tensor& dx) {
@@ -344,8 +346,6 @@ void Conv2d::backward_padded(const Tensor& doutput, Tensor& dx) {
   scratch.reserve(maps_, s.OC * largest.plane());
   if (needs_input_grad_) scratch.reserve(dcols_, s.C * largest.positions());
   if (rows_.size() < scratch.blocks * (K + flipped_K)) rows_.resize(scratch.blocks * (K + flipped_K));
-  // Each chunk's share of dW on its own, added up in chunk order below (the same bits on any thread count).
-  resize(dweight_chunks_, {chunks.count, s.OC * K});
 
   // dx is the same convolution run backwards: dx[c, h, w] = sum_{o,u,v} W[o,c,u,v] dy[o, h+PH-u, w+PW-v];
   // with u' = KH-1-u (and PH = (KH-1)/2) that is dy's tap (u', v') of a "same" convolution whose
@@ -385,12 +385,6 @@ void Conv2d::backward_padded(const Tensor& doutput, Tensor& dx) {
     unpad_planes(dx_positions, Q, layout, first, dx);
   });
 
-  // dW += dW_0 + dW_1 + ..., in chunk order.
-  float* dw = weight_.grad.data();
-  for (std::size_t n = 0; n < chunks.count; ++n) {
-    const float* part = dweight_chunks_.data() + n * s.OC * K;
-    for (std::size_t i = 0; i < s.OC * K; ++i) dw[i] += part[i];
-  }
 }
 
 }  // namespace dlfs
