@@ -16,7 +16,7 @@
 
 namespace dlfs {
 
-const std::vector<std::string> kRegularizationModelNames = {"bn-cnn", "vgg", "resnet", "plain"};
+const std::vector<std::string> kRegularizationModelNames = {"bn-cnn", "vgg", "resnet", "plain", "mlp"};
 
 namespace {
 
@@ -122,11 +122,28 @@ Sequential make_plain_cnn(Rng& rng, const ModelOptions& options) {
   return m;
 }
 
+Sequential make_wide_mlp(Rng& rng, const ModelOptions& options) {
+  const std::size_t w = width_or(options, 1024);
+  Sequential m;
+  m.emplace<Flatten>();  // (B, 784)
+  std::size_t in = 28 * 28;
+  for (int layer = 0; layer < 2; ++layer) {
+    m.emplace<Dense>(in, w, rng);  // (B, w)
+    m.emplace<ReLU>();
+    // Inverted dropout after each hidden layer: no unit can rely on one particular other unit.
+    if (options.dropout > 0.0f) m.emplace<Dropout>(options.dropout, rng);
+    in = w;
+  }
+  m.emplace<Dense>(w, 10, rng, Init::Xavier);  // (B, 10)
+  return m;
+}
+
 Sequential make_regularization_model(const std::string& name, Rng& rng, const ModelOptions& options) {
   if (name == "bn-cnn") return make_bn_cnn(rng, options);
   if (name == "vgg") return make_vgg(rng, options);
   if (name == "resnet") return make_resnet(rng, options);
   if (name == "plain") return make_plain_cnn(rng, options);
+  if (name == "mlp") return make_wide_mlp(rng, options);
   std::string valid;
   for (const auto& n : kRegularizationModelNames) valid += (valid.empty() ? "" : ", ") + n;
   throw std::invalid_argument("unknown model '" + name + "' (choose one of: " + valid + ")");

@@ -13,9 +13,11 @@
 namespace dlfs {
 
 struct ModelOptions {
-  std::size_t width = 0;    // channels of the first stage; 0: the model's default (32 bn-cnn, 16 the others)
+  std::size_t width = 0;    // channels of the first stage (mlp: units per hidden layer); 0: the model's
+                            // default (32 bn-cnn, 1024 mlp, 16 the others)
   bool batch_norm = true;   // bn-cnn, vgg: conv-BN-ReLU blocks; false: conv(with bias)-ReLU, the same otherwise
-  float dropout = 0.0f;     // bn-cnn, vgg: Dropout(p) before the last Dense layer when p > 0
+  float dropout = 0.0f;     // bn-cnn, vgg: Dropout(p) before the last Dense layer when p > 0; mlp: after
+                            // every hidden layer
   std::size_t blocks = 3;   // resnet, plain: blocks per stage n; 6n + 2 weighted layers (n = 3: 20)
 };
 
@@ -49,7 +51,13 @@ Sequential make_resnet(Rng& rng, const ModelOptions& options = {});
 // the two differ only in the "+ x" (He et al.'s "plain" networks, for the degradation experiment).
 Sequential make_plain_cnn(Rng& rng, const ModelOptions& options = {});
 
-// "bn-cnn", "vgg", "resnet" or "plain"; throws std::invalid_argument listing the names otherwise.
+// A wide MLP for the dropout experiment (Srivastava et al. 2014 used nets like it; w = width, default 1024):
+//   Flatten Dense(784, w) ReLU [Dropout] Dense(w, w) ReLU [Dropout] Dense(w, 10)         (B, 10)
+// 1.86M weights for 60000 images (at most 10000 in the experiment): enough to memorize the training
+// set, which is what dropout is there to stop. No batch norm.
+Sequential make_wide_mlp(Rng& rng, const ModelOptions& options = {});
+
+// "bn-cnn", "vgg", "resnet", "plain" or "mlp"; throws std::invalid_argument listing the names otherwise.
 Sequential make_regularization_model(const std::string& name, Rng& rng, const ModelOptions& options = {});
 extern const std::vector<std::string> kRegularizationModelNames;
 

@@ -1,6 +1,6 @@
 // The chapter's networks, layer by layer: output shape per image, parameters, multiply-adds.
 //
-//   build/05-regularization/summary                 all four networks at their default sizes
+//   build/05-regularization/summary                 all five networks at their default sizes
 //   build/05-regularization/summary --model resnet --blocks 5   ResNet-32
 //
 // Ends with one `result:` line per network.
@@ -46,8 +46,8 @@ int main(int argc, char** argv) {
   CLI::App app{"Print the layers, shapes, parameter counts and multiply-adds of chapter 05's networks"};
   std::string model_name = "all";
   ModelOptions options;
-  app.add_option("--model", model_name, "bn-cnn, vgg, resnet, plain or all");
-  app.add_option("--width", options.width, "channels of the first stage (0: the model's default)");
+  app.add_option("--model", model_name, "bn-cnn, vgg, resnet, plain, mlp or all");
+  app.add_option("--width", options.width, "channels of the first stage, units per hidden layer for mlp (0: the model's default)");
   app.add_option("--blocks", options.blocks, "resnet and plain: blocks per stage n (depth 6n + 2)")
       ->check(CLI::Range(1, 100));
   app.add_flag("!--no-batch-norm", options.batch_norm, "bn-cnn and vgg without batch norm");

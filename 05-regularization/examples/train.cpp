@@ -6,13 +6,14 @@
 //   build/05-regularization/train --model bn-cnn --save m.safetensors       then --load m.safetensors
 //   build/05-regularization/train --checkpoint c.safetensors   after every epoch, save all it takes to resume
 //   build/05-regularization/train --resume c.safetensors       continue an interrupted run (same flags)
+//   build/05-regularization/train --model mlp --dropout 0.5 --eval-train     the dropout experiment's wide MLP
 //
 // Defaults (the README has the runs behind them): batch 128, SGD with momentum 0.9 (PyTorch's
 // torch.optim.SGD), learning rate 0.1 with cosine decay to 0 over the run, L2 weight decay 5e-4 (AdamW:
 // lr 0.001, decoupled weight decay 0.01), no dropout, no augmentation. Epochs: 6 for bn-cnn, 14 for
 // vgg and 4 for resnet and plain: as many as fit in 15 minutes on two cores with room to spare
-// (about 100, 46 and 180 s per epoch with the evaluation on a 2-core AMD EPYC). Without batch norm
-// (--no-batch-norm) the default rate is 0.02.
+// (about 100, 46 and 180 s per epoch with the evaluation on a 2-core AMD EPYC); 20 for the mlp.
+// Without batch norm (--no-batch-norm, and the mlp, which has none) the default rate is 0.02.
 // Every training batch has exactly --batch images (the DataLoader's drop_last): a batch of one image
 // would give batch norm's statistics nothing to work with.
 //
@@ -21,6 +22,7 @@
 // split into micro-batches or replicas: the threads (--threads) share the work inside each layer.
 //
 // Writes runs/05-regularization/<model>/{metrics.csv, curves.svg} and ends with one `result:` line.
+// The README's three experiments are runs of this program (05-regularization/experiments.sh).
 // --save writes the model with its running statistics and the pixel standardization it was trained
 // with; --load reads one back (its architecture comes from the file) and evaluates it, or trains it
 // further with --epochs. Every error is one line, `train: error: ...`, and exit status 1.
@@ -80,18 +82,34 @@ std::unique_ptr<Optimizer> make_train_optimizer(const std::string& name, std::ve
 // One line per epoch, one CSV row, and the curves for the SVG. The Trainer's "validation" set is
 // the test set here, as in chapter 03's example: the run reports test accuracy after every epoch
 // and chooses nothing by it (no early stopping, no best-epoch weights).
+// The train_ numbers are measured on the fly, in training mode: with dropout on, and with the
+// weights changing during the epoch. Given the training images (--eval-train), it also evaluates
+// them after the epoch as the test set is evaluated, so the train/test gap compares like with like.
+std::vector<std::string> report_columns(bool eval_train) {
+  std::vector<std::string> columns = {"epoch", "lr", "train_loss", "train_accuracy", "test_loss", "test_accuracy",
+                                      "seconds"};
+  if (eval_train) columns.insert(columns.end(), {"train_eval_loss", "train_eval_accuracy"});
+  return columns;
+}
+
 class EpochReport : public Callback {
  public:
-  explicit EpochReport(const std::string& csv_path)
-      : csv_(csv_path, {"epoch", "lr", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "seconds"}) {}
+  EpochReport(const std::string& csv_path, const Examples* train_eval)
+      : train_eval_(train_eval), csv_(csv_path, report_columns(train_eval != nullptr)) {}
   void on_epoch_end(Trainer& t, const EpochLog& log) override {
-    std::printf("epoch %zu/%zu: lr %.4g train_loss %.4f train_accuracy %.4f test_loss %.4f test_accuracy %.4f "
-                "(%.1fs)\n",
+    std::printf("epoch %zu/%zu: lr %.4g train_loss %.4f train_accuracy %.4f test_loss %.4f test_accuracy %.4f",
                 log.epoch, t.target_epochs(), double(log.learning_rate), log.train.loss, log.train.accuracy,
-                log.validation.loss, log.validation.accuracy, log.seconds);
+                log.validation.loss, log.validation.accuracy);
+    std::vector<double> row = {double(log.epoch), log.learning_rate,       log.train.loss, log.train.accuracy,
+                               log.validation.loss, log.validation.accuracy, log.seconds};
+    if (train_eval_) {
+      const Evaluation e = t.evaluate(*train_eval_);  // not counted in log.seconds
+      std::printf(" train_eval_loss %.4f train_eval_accuracy %.4f", e.loss, e.accuracy);
+      row.insert(row.end(), {e.loss, e.accuracy});
+    }
+    std::printf(" (%.1fs)\n", log.seconds);
     std::fflush(stdout);
-    csv_.write_row({double(log.epoch), log.learning_rate, log.train.loss, log.train.accuracy, log.validation.loss,
-                    log.validation.accuracy, log.seconds});
+    csv_.write_row(row);
     train_loss.y.push_back(log.train.loss), test_loss.y.push_back(log.validation.loss);
     train_acc.y.push_back(log.train.accuracy), test_acc.y.push_back(log.validation.accuracy);
     train_seconds += log.seconds;
@@ -101,6 +119,7 @@ class EpochReport : public Callback {
   double train_seconds = 0.0;
 
  private:
+  const Examples* train_eval_;  // null: no evaluation of the training images
   MetricsCsv csv_;
 };
 
@@ -198,21 +217,23 @@ int main(int argc, char** argv) {
   double minutes = 0.0;
   int threads = 0;
   std::uint64_t seed = 42;
-  bool augment = false, no_batch_norm = false;
+  bool augment = false, no_batch_norm = false, eval_train = false;
   auto* load = app.add_option("--load", load_path,
                               "start from a model file written by --save (its network comes from the file); "
                               "evaluates it, or trains it further with --epochs");
-  app.add_option("--model", model_name, "bn-cnn, vgg, resnet or plain")
+  app.add_option("--model", model_name, "bn-cnn, vgg, resnet, plain or mlp")
       ->check(CLI::IsMember(kRegularizationModelNames))
       ->excludes(load);
   app.add_option("--width", model_options.width,
-                 "channels of the first stage (default: 32 for bn-cnn, 16 for the others)")
+                 "channels of the first stage (default: 32 for bn-cnn, 16 for the others); mlp: units per "
+                 "hidden layer (default 1024)")
       ->check(CLI::Range(1, 1024))
       ->excludes(load);
   app.add_option("--blocks", model_options.blocks, "resnet and plain: blocks per stage n, depth 6n + 2 (default 3)")
       ->check(CLI::Range(1, 100))
       ->excludes(load);
-  app.add_option("--dropout", model_options.dropout, "bn-cnn and vgg: dropout before the last Dense layer (default 0)")
+  app.add_option("--dropout", model_options.dropout,
+                 "bn-cnn and vgg: dropout before the last Dense layer; mlp: after each hidden layer (default 0)")
       ->check(in_range(0, true, 1, false))
       ->excludes(load);
   app.add_flag("--no-batch-norm", no_batch_norm, "bn-cnn and vgg: the same network without batch norm")
@@ -226,13 +247,17 @@ int main(int argc, char** argv) {
   app.add_option("--weight-decay", weight_decay,
                  "weight decay lambda: L2 for momentum and nesterov (default 5e-4), decoupled for adamw (default 0.01)")
       ->check(in_range(0, true, 1, false));
+  app.add_flag("--eval-train", eval_train,
+               "after every epoch, also evaluate the training images in evaluation mode (dropout off, "
+               "running statistics): columns train_eval_loss and train_eval_accuracy");
   app.add_flag("--augment", augment, "random crops (the image padded with --padding black pixels) and horizontal flips");
   app.add_option("--padding", padding, "--augment: pixels of padding on each side before the random crop (default 2)")
       ->check(CLI::Range(0, 14));
   app.add_option("--batch", batch, "mini-batch size (at least 2: batch norm needs two examples)")
       ->check(CLI::Range(2, 60000));
   app.add_option("--epochs", epochs,
-                 "passes over the training set (default: 6 for bn-cnn, 14 for vgg, 4 for resnet and plain; 0 with --load)")
+                 "passes over the training set (default: 6 for bn-cnn, 14 for vgg, 4 for resnet and plain, 20 for "
+                 "mlp; 0 with --load)")
       ->check(CLI::Range(0, 100000));
   app.add_option("--minutes", minutes, "stop training after this many minutes, even mid-epoch (0: no limit)")
       ->check(in_range(0, true, 1e6, true));
@@ -255,11 +280,12 @@ int main(int argc, char** argv) {
   }
 
   try {
-    model_options.batch_norm = !no_batch_norm;
-    const bool deep = model_name == "resnet" || model_name == "plain";
-    if (app.count("--no-batch-norm") && deep)
+    const bool deep = model_name == "resnet" || model_name == "plain", mlp = model_name == "mlp";
+    model_options.batch_norm = !no_batch_norm && !mlp;
+    if (app.count("--no-batch-norm") && (deep || mlp))
       throw std::invalid_argument("--no-batch-norm: only bn-cnn and vgg can be built without batch norm");
-    if (app.count("--dropout") && deep) throw std::invalid_argument("--dropout: only bn-cnn and vgg have a dropout layer");
+    if (app.count("--dropout") && deep)
+      throw std::invalid_argument("--dropout: only bn-cnn, vgg and mlp have dropout layers");
     if (app.count("--blocks") && !deep) throw std::invalid_argument("--blocks: only resnet and plain are built of blocks");
     if (app.count("--padding") && !augment) throw std::invalid_argument("--padding: only means something with --augment");
 
@@ -274,9 +300,13 @@ int main(int argc, char** argv) {
       // Standardize with the training split's statistics only (chapter 01 on leakage).
       std::tie(setup.pixel_mean, setup.pixel_std) = data.train.pixel_mean_stddev();
     }
-    const bool with_bn = setup.options.batch_norm || setup.model == "resnet" || setup.model == "plain";
+    const bool with_bn = setup.model == "resnet" || setup.model == "plain" || (setup.options.batch_norm && setup.model != "mlp");
     if (epochs == kNotGiven)
-      epochs = !load_path.empty() ? 0 : setup.model == "bn-cnn" ? 6 : setup.model == "vgg" ? 14 : 4;  // resnet, plain: 4
+      epochs = !load_path.empty()        ? 0
+               : setup.model == "bn-cnn" ? 6
+               : setup.model == "vgg"    ? 14
+               : setup.model == "mlp"    ? 20
+                                         : 4;  // resnet, plain
     if (lr < 0) lr = optimizer_name == "adamw" ? 1e-3f : with_bn ? 0.1f : 0.02f;
     if (weight_decay < 0) weight_decay = optimizer_name == "adamw" ? 0.01f : 5e-4f;  // AdamW's: PyTorch's default
     if (out_dir.empty()) out_dir = "runs/05-regularization/" + setup.model;
@@ -325,7 +355,7 @@ int main(int argc, char** argv) {
     trainer.add<LearningRateSchedule>(schedule);
     trainer.add<DropoutStreams>(dropouts_of(model));
     if (isatty(fileno(stdout))) trainer.add<ProgressBarCallback>();  // a log file gets the epoch lines only
-    EpochReport& report = trainer.add<EpochReport>(out_dir + "/metrics.csv");
+    EpochReport& report = trainer.add<EpochReport>(out_dir + "/metrics.csv", eval_train ? &train : nullptr);
     if (minutes > 0) trainer.add<TimeBudget>(minutes * 60.0);
     if (!checkpoint_path.empty()) trainer.add<Checkpointing>(checkpoint_path);
     if (!resume_path.empty()) {

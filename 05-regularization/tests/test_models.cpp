@@ -159,6 +159,21 @@ TEST_CASE("The VGG-style network doubles its channels per stage of two 3x3 convo
   CHECK(rows.back().output == Shape{1, 10});
 }
 
+TEST_CASE("The wide MLP has two hidden layers of 1024, with dropout after each when asked", "[05-regularization][models]") {
+  Rng rng(7);
+  Sequential mlp = make_wide_mlp(rng);
+  CHECK(mlp.forward(Tensor({2, 1, 28, 28})).shape() == Shape{2, 10});
+  CHECK(count_of<Dropout>(mlp) == 0);
+  CHECK(parameter_count(mlp) == (784 * 1024 + 1024) + (1024 * 1024 + 1024) + (1024 * 10 + 10));
+  ModelOptions options;
+  options.dropout = 0.5f;
+  options.width = 64;
+  Sequential dropped = make_wide_mlp(rng, options);
+  CHECK(count_of<Dropout>(dropped) == 2);
+  CHECK(count_of<Dense>(dropped) == 3);
+  CHECK(parameter_count(dropped) == (784 * 64 + 64) + (64 * 64 + 64) + (64 * 10 + 10));
+}
+
 TEST_CASE("Models are made by name, and an unknown name lists the valid ones", "[05-regularization][models]") {
   Rng rng(6);
   for (const std::string& name : kRegularizationModelNames) {
@@ -169,7 +184,7 @@ TEST_CASE("Models are made by name, and an unknown name lists the valid ones", "
     Sequential m = make_regularization_model(name, rng, small);
     CHECK(m.forward(Tensor({2, 1, 28, 28})).shape() == Shape{2, 10});
   }
-  CHECK_THROWS_WITH(make_regularization_model("vgg19", rng), Catch::Contains("bn-cnn, vgg, resnet, plain"));
+  CHECK_THROWS_WITH(make_regularization_model("vgg19", rng), Catch::Contains("bn-cnn, vgg, resnet, plain, mlp"));
 }
 
 TEST_CASE("Switching a network's mode reaches every layer, inside residual blocks too", "[05-regularization][models]") {

@@ -42,6 +42,24 @@ std::map<std::string, std::string> result_line(const std::string& out) {
 // The first 512 training and 256 test images of Fashion-MNIST.
 const std::string& small_fashion_mnist() { return test::small_fashion_mnist("05-regularization-train-data", 512, 256); }
 
+// Every column of a metrics.csv by its header name, one value per epoch.
+std::map<std::string, std::vector<double>> csv_columns(const std::string& csv_path) {
+  std::ifstream in(csv_path);
+  std::string line, cell;
+  REQUIRE(std::getline(in, line));
+  std::vector<std::string> names;
+  for (std::istringstream header(line); std::getline(header, cell, ',');) names.push_back(cell);
+  std::map<std::string, std::vector<double>> columns;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    for (const std::string& name : names) {
+      REQUIRE(std::getline(fields, cell, ','));
+      columns[name].push_back(std::stod(cell));
+    }
+  }
+  return columns;
+}
+
 // The train_loss column of a metrics.csv, one value per epoch.
 std::vector<double> train_losses(const std::string& csv_path) {
   std::ifstream in(csv_path);
@@ -83,7 +101,7 @@ TEST_CASE("The train example reports bad flags in one line and exits 1", "[05-re
   require_one_line_error(run_train(dir, "--frobnicate" + data), "frobnicate");
   require_one_line_error(run_train(dir, "--model resnet --no-batch-norm" + data),
                          "--no-batch-norm: only bn-cnn and vgg can be built without batch norm");
-  require_one_line_error(run_train(dir, "--model plain --dropout 0.5" + data), "--dropout: only bn-cnn and vgg");
+  require_one_line_error(run_train(dir, "--model plain --dropout 0.5" + data), "--dropout: only bn-cnn, vgg and mlp");
   require_one_line_error(run_train(dir, "--model vgg --blocks 2" + data), "--blocks: only resnet and plain");
   require_one_line_error(run_train(dir, "--padding 4" + data), "--padding: only means something with --augment");
   require_one_line_error(run_train(dir, "--load m.safetensors --model vgg" + data), "excludes");
@@ -130,6 +148,28 @@ TEST_CASE("The train example's loss falls on a tiny BN-CNN and it ends with its 
   // 10 classes: chance is 0.1. Four epochs of 16 batches reach well past it.
   CHECK(std::stod(result.at("test_accuracy")) > 0.5);
   CHECK(std::filesystem::exists(dir + "/runs/curves.svg"));
+}
+
+TEST_CASE("The wide MLP trains without batch norm, and --eval-train measures the training images with dropout off",
+          "[05-regularization][train][example][dropout]") {
+  const std::string dir = test::scratch_dir("05-regularization-train-mlp");
+  const Run r = run_train(dir, "--data '" + small_fashion_mnist() +
+                                   "' --model mlp --width 64 --dropout 0.5 --batch 32 --epochs 3 --eval-train --seed 3");
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 0);
+  const auto result = result_line(r.out);
+  CHECK(result.at("model") == "mlp");
+  CHECK(result.at("batch_norm") == "0");
+  CHECK(result.at("lr") == "0.02");  // the rate without batch norm
+  CHECK(result.at("parameters") == std::to_string(784 * 64 + 64 + 64 * 64 + 64 + 64 * 10 + 10));
+  auto columns = csv_columns(dir + "/runs/metrics.csv");
+  REQUIRE(columns["train_eval_loss"].size() == 3);
+  REQUIRE(columns["train_eval_accuracy"].size() == 3);
+  // Half the hidden units dropped make the on-the-fly numbers the worse ones.
+  CHECK(columns["train_eval_loss"].back() < columns["train_loss"].back());
+  CHECK(columns["train_eval_accuracy"].back() > columns["train_accuracy"].back());
+  require_one_line_error(run_train(dir, "--model mlp --no-batch-norm --data '" + small_fashion_mnist() + "'"),
+                         "--no-batch-norm: only bn-cnn and vgg");
 }
 
 TEST_CASE("A ResNet saved with --save and read back with --load evaluates to the same test accuracy and loss",
