@@ -8,7 +8,14 @@
 //
 // A panel is "title;y-axis title;column[=legend name],..." and row i of the CSV is plotted at
 // x = i + 1, as write_line_charts plots a Series. "nan" cells leave a gap. Ends with a `result:` line.
+//
+// Several runs in one figure: name each CSV (name=path) and its columns name:column; runs of
+// different lengths (one that stopped early) simply end sooner.
+//
+//   build/common/plot_csv p0=runs/a/metrics.csv p5=runs/b/metrics.csv --out gap.svg
+//       --panel "Test accuracy;accuracy;p0:test_accuracy=no dropout,p5:test_accuracy=dropout 0.5"
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -63,15 +70,54 @@ Table read_metrics(const std::string& path) {
   return t;
 }
 
-// "title;y label;col[=name],col[=name]" -> a Panel with one Series per column.
-Panel parse_panel(const std::string& spec, const Table& table, const std::string& path) {
+// A CSV as given on the command line: "path", or "name=path" when a figure draws several.
+struct NamedTable {
+  std::string name, path;
+  Table table;
+};
+
+std::vector<NamedTable> read_tables(const std::vector<std::string>& arguments) {
+  std::vector<NamedTable> tables;
+  for (const std::string& argument : arguments) {
+    const std::size_t eq = argument.find('=');
+    NamedTable t;
+    if (eq != std::string::npos) t.name = argument.substr(0, eq), t.path = argument.substr(eq + 1);
+    else t.path = argument;
+    if (arguments.size() > 1 && t.name.empty())
+      throw std::invalid_argument("'" + argument + "': with several CSVs, name each one (name=path)");
+    for (const NamedTable& other : tables)
+      if (other.name == t.name) throw std::invalid_argument("two CSVs are named '" + t.name + "'");
+    t.table = read_metrics(t.path);
+    tables.push_back(std::move(t));
+  }
+  return tables;
+}
+
+// "title;y label;col[=name],col[=name]" -> a Panel with one Series per column. A column is
+// "csv-name:column" when the CSVs are named, or just "column" when there is one.
+Panel parse_panel(const std::string& spec, const std::vector<NamedTable>& tables) {
   const std::vector<std::string> parts = split(spec, ';');
   if (parts.size() != 3 || parts[2].empty())
     throw std::invalid_argument("--panel '" + spec + "': expected \"title;y-axis title;column[=name],...\"");
   Panel panel(parts[0], parts[1]);
   for (const std::string& item : split(parts[2], ',')) {
     const std::size_t eq = item.find('=');
-    const std::string column = item.substr(0, eq), name = eq == std::string::npos ? column : item.substr(eq + 1);
+    std::string column = item.substr(0, eq);
+    const std::string name = eq == std::string::npos ? column : item.substr(eq + 1);
+    const NamedTable* source = &tables[0];
+    if (const std::size_t colon = column.find(':'); colon != std::string::npos) {
+      const std::string csv = column.substr(0, colon);
+      source = nullptr;
+      for (const NamedTable& t : tables)
+        if (t.name == csv) source = &t;
+      if (!source) throw std::invalid_argument("no CSV named '" + csv + "' (--panel '" + spec + "')");
+      column = column.substr(colon + 1);
+    } else if (tables.size() > 1) {
+      throw std::invalid_argument("'" + column + "': with several CSVs, say whose column (name:column) (--panel '" +
+                                  spec + "')");
+    }
+    const Table& table = source->table;
+    const std::string& path = source->path;
     std::size_t j = 0;
     while (j < table.columns.size() && table.columns[j] != column) ++j;
     if (j == table.columns.size()) throw std::invalid_argument(path + ": no column '" + column + "' (--panel '" + spec + "')");
@@ -86,19 +132,22 @@ Panel parse_panel(const std::string& spec, const Table& table, const std::string
 
 int main(int argc, char** argv) {
   CLI::App app{"Draw the curves of a metrics CSV as an SVG (common/plot_svg.hpp)"};
-  std::string csv_path, out_path, x_label = "epoch";
-  std::vector<std::string> panel_specs;
-  app.add_option("csv", csv_path, "the metrics CSV")->required();
+  std::string out_path, x_label = "epoch";
+  std::vector<std::string> csv_paths, panel_specs;
+  app.add_option("csv", csv_paths, "the metrics CSV, or several as name=path")->required();
   app.add_option("--out", out_path, "the SVG to write")->required();
   app.add_option("--panel", panel_specs, "\"title;y-axis title;column[=legend name],...\", once per panel")->required();
   app.add_option("--x-label", x_label, "the x axis title (row i is plotted at x = i + 1)");
   CLI11_PARSE(app, argc, argv);
   try {
-    const Table table = read_metrics(csv_path);
+    const std::vector<NamedTable> tables = read_tables(csv_paths);
     std::vector<Panel> panels;
-    for (const std::string& spec : panel_specs) panels.push_back(parse_panel(spec, table, csv_path));
+    for (const std::string& spec : panel_specs) panels.push_back(parse_panel(spec, tables));
     write_line_charts(out_path, panels, x_label);
-    std::printf("wrote %s\nresult: rows=%zu panels=%zu\n", out_path.c_str(), table.rows.size(), panels.size());
+    std::size_t rows = 0;
+    for (const NamedTable& t : tables) rows = std::max(rows, t.table.rows.size());
+    std::printf("wrote %s\nresult: csvs=%zu rows=%zu panels=%zu\n", out_path.c_str(), tables.size(), rows,
+                panels.size());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "plot_csv: error: %s\n", e.what());
     return 1;

@@ -71,3 +71,27 @@ TEST_CASE("plot_csv names the file and the problem when the input is bad", "[com
   CHECK(missing.status == 1);
   CHECK_THAT(missing.err, Catch::Contains("good.csv: no column 'accuracy'"));
 }
+
+TEST_CASE("plot_csv draws several named runs in one figure, each ending where its CSV ends", "[common][plot][plot_csv]") {
+  const std::string dir = dlfs::test::scratch_dir("plot-csv-several");
+  std::ofstream(dir + "/a.csv") << "epoch,test_accuracy\n1,0.7\n2,0.8\n3,0.85\n";
+  std::ofstream(dir + "/b.csv") << "epoch,test_accuracy\n1,0.6\n";  // a run that stopped after one epoch
+  const std::string csvs = "slow='" + dir + "/a.csv' fast='" + dir + "/b.csv' --out '" + dir + "/runs.svg'";
+  const Run r = plot(dir, csvs + " --panel 'Test;accuracy;slow:test_accuracy=lr 0.1,fast:test_accuracy=lr 1'");
+  REQUIRE(r.status == 0);
+  const std::string svg = slurp(dir + "/runs.svg");
+  CHECK(count(svg, "<polyline") == 1);  // lr 0.1's three points
+  CHECK(count(svg, "<circle") == 1);    // lr 1's single point
+  CHECK_THAT(svg, Catch::Contains(">lr 0.1</text>") && Catch::Contains(">lr 1</text>"));
+
+  const std::string panel = " --panel 'Test;accuracy;slow:test_accuracy'";
+  CHECK(plot(dir, "'" + dir + "/a.csv' fast='" + dir + "/b.csv' --out '" + dir + "/x.svg'" + panel).err ==
+        "plot_csv: error: '" + dir + "/a.csv': with several CSVs, name each one (name=path)\n");
+  CHECK(plot(dir, csvs + " --panel 'Test;accuracy;test_accuracy'").err ==
+        "plot_csv: error: 'test_accuracy': with several CSVs, say whose column (name:column) (--panel "
+        "'Test;accuracy;test_accuracy')\n");
+  CHECK_THAT(plot(dir, csvs + " --panel 'Test;accuracy;medium:test_accuracy'").err,
+             Catch::Contains("no CSV named 'medium'"));
+  CHECK_THAT(plot(dir, "x='" + dir + "/a.csv' x='" + dir + "/b.csv' --out '" + dir + "/x.svg'" + panel).err,
+             Catch::Contains("two CSVs are named 'x'"));
+}
