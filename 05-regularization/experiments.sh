@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The README's three experiments: every run is build/05-regularization/train with the flags below.
 #
-#   05-regularization/experiments.sh dropout      a wide MLP with and without dropout (about 5 minutes)
-#   05-regularization/experiments.sh batch-norm   VGG-style with and without BN at five learning rates (about 10)
-#   05-regularization/experiments.sh depth        plain CNNs against ResNets of 20 and 56 layers (about 35)
+#   05-regularization/experiments.sh dropout      a wide MLP with and without dropout (about 6 minutes)
+#   05-regularization/experiments.sh batch-norm   VGG-style with and without BN at five learning rates (about 12)
+#   05-regularization/experiments.sh depth        plain CNNs against ResNets of 20 and 56 layers (about 30)
 #   05-regularization/experiments.sh all          the three, one after the other
 #   05-regularization/experiments.sh figures      only redraw the three figures from the CSVs
 #
@@ -95,8 +95,8 @@ draw_depth() {
   local csv=$FIGURES/depth
   "$PLOT" p20="$csv/plain20.csv" p56="$csv/plain56.csv" r20="$csv/resnet20.csv" r56="$csv/resnet56.csv" \
     --out "$FIGURES/depth.svg" \
-    --panel "Training loss;cross-entropy (mean over the epoch);p20:train_loss=plain-20,p56:train_loss=plain-56,r20:train_loss=ResNet-20,r56:train_loss=ResNet-56" \
-    --panel "Test accuracy;accuracy;p20:test_accuracy=plain-20,p56:test_accuracy=plain-56,r20:test_accuracy=ResNet-20,r56:test_accuracy=ResNet-56"
+    --panel "Training loss;cross-entropy (mean over the epoch);p20:train_loss=plain-20,p56:train_loss=plain-56,r56:train_loss=ResNet-56,r20:train_loss=ResNet-20" \
+    --panel "Test accuracy;accuracy;p20:test_accuracy=plain-20,p56:test_accuracy=plain-56,r56:test_accuracy=ResNet-56,r20:test_accuracy=ResNet-20"
 }
 
 case "${1:-}" in
