@@ -300,7 +300,7 @@ int main(int argc, char** argv) {
       // Standardize with the training split's statistics only (chapter 01 on leakage).
       std::tie(setup.pixel_mean, setup.pixel_std) = data.train.pixel_mean_stddev();
     }
-    const bool with_bn = setup.model == "resnet" || setup.model == "plain" || (setup.options.batch_norm && setup.model != "mlp");
+    const bool with_bn = setup.options.batch_norm || setup.model == "resnet" || setup.model == "plain";  // mlp: false
     if (epochs == kNotGiven)
       epochs = !load_path.empty()        ? 0
                : setup.model == "bn-cnn" ? 6
