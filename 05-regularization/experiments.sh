@@ -7,7 +7,7 @@
 #   05-regularization/experiments.sh all          the three, one after the other
 #   05-regularization/experiments.sh figures      only redraw the three figures from the CSVs
 #
-# Run from the repository root after `./dlfs setup` (or any build of build/). Each run writes
+# Needs build/ built (`./dlfs setup`, then `ninja -C build`); runs from any directory. Each run writes
 # runs/05-regularization/experiments/<experiment>/<run>/ (its metrics.csv, curves.svg and log);
 # the metrics.csv is copied to 05-regularization/figures/<experiment>/<run>.csv, and the
 # experiment's figure, 05-regularization/figures/<experiment>.svg, is drawn from those copies
