@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -79,9 +80,12 @@ struct NamedTable {
 std::vector<NamedTable> read_tables(const std::vector<std::string>& arguments) {
   std::vector<NamedTable> tables;
   for (const std::string& argument : arguments) {
+    // A name is what comes before the first '=', unless the argument is a file as it stands (a
+    // directory such as runs/lr=0.1/ must not turn a single path into a name).
     const std::size_t eq = argument.find('=');
     NamedTable t;
-    if (eq != std::string::npos) t.name = argument.substr(0, eq), t.path = argument.substr(eq + 1);
+    if (eq != std::string::npos && !std::filesystem::is_regular_file(argument))
+      t.name = argument.substr(0, eq), t.path = argument.substr(eq + 1);
     else t.path = argument;
     if (arguments.size() > 1 && t.name.empty())
       throw std::invalid_argument("'" + argument + "': with several CSVs, name each one (name=path)");

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -83,6 +84,12 @@ TEST_CASE("plot_csv draws several named runs in one figure, each ending where it
   CHECK(count(svg, "<polyline") == 1);  // lr 0.1's three points
   CHECK(count(svg, "<circle") == 1);    // lr 1's single point
   CHECK_THAT(svg, Catch::Contains(">lr 0.1</text>") && Catch::Contains(">lr 1</text>"));
+
+  // One CSV whose directory has '=' in its name is a path, not a name.
+  std::filesystem::create_directories(dir + "/lr=0.1");
+  std::ofstream(dir + "/lr=0.1/metrics.csv") << "epoch,test_accuracy\n1,0.7\n";
+  CHECK(plot(dir, "'" + dir + "/lr=0.1/metrics.csv' --out '" + dir + "/one.svg' --panel 'Test;accuracy;test_accuracy'")
+            .status == 0);
 
   const std::string panel = " --panel 'Test;accuracy;slow:test_accuracy'";
   CHECK(plot(dir, "'" + dir + "/a.csv' fast='" + dir + "/b.csv' --out '" + dir + "/x.svg'" + panel).err ==
