@@ -16,12 +16,15 @@ void Optimizer::zero_grad() {
 }
 
 void SGD::step() {
+  // A local copy: the loop writes through a float*, which might point at lr_ itself for all the
+  // compiler knows, so with lr_ in the loop it reloads it every time and does not vectorize.
+  const float lr = lr_;
   for (Parameter* p : params_) {
     float* theta = p->value.data();
     const float* dtheta = p->grad.data();
     const std::size_t n = p->value.size();
-#pragma omp parallel for simd schedule(static) if (parallel_update(n))
-    for (std::size_t i = 0; i < n; ++i) theta[i] -= lr_ * dtheta[i];  // theta -= lr * grad
+#pragma omp parallel for simd schedule(static) if (parallel : parallel_update(n))
+    for (std::size_t i = 0; i < n; ++i) theta[i] -= lr * dtheta[i];  // theta -= lr * grad
   }
 }
 

@@ -32,7 +32,7 @@ void SGDMomentum::step() {
     const float* dtheta = params_[k]->grad.data();  // dL/dtheta
     const std::size_t n = params_[k]->value.size();
     if (velocity_.empty()) {  // no momentum: chapter 02's SGD (plus weight decay)
-#pragma omp parallel for simd schedule(static) if (parallel_update(n))
+#pragma omp parallel for simd schedule(static) if (parallel : parallel_update(n))
       for (std::size_t i = 0; i < n; ++i) theta[i] -= lr * (dtheta[i] + lambda * theta[i]);
       continue;
     }
