@@ -11,8 +11,9 @@
 // Defaults (the README has the runs behind them): batch 128, SGD with momentum 0.9 (PyTorch's
 // torch.optim.SGD), learning rate 0.1 with cosine decay to 0 over the run, L2 weight decay 5e-4 (AdamW:
 // lr 0.001, decoupled weight decay 0.01), no dropout, no augmentation. Epochs: 6 for bn-cnn, 14 for
-// vgg and 4 for resnet and plain: as many as fit in 15 minutes on two cores with room to spare
-// (about 100, 46 and 180 s per epoch with the evaluation on a 2-core AMD EPYC); 20 for the mlp.
+// vgg and 8 for resnet and plain: as many as fit in 15 minutes on two cores with room to spare
+// (about 100 and 46 s per epoch with the evaluation on a 2-core AMD EPYC of the Zen 3 class, and
+// 90 s for ResNet-20 on a Zen 5, whose AVX-512 halves it; give a Zen 3 --epochs 4); 20 for the mlp.
 // Without batch norm (--no-batch-norm, and the mlp, which has none) the default rate is 0.02.
 // Every training batch has exactly --batch images (the DataLoader's drop_last): a batch of one image
 // would give batch norm's statistics nothing to work with.
@@ -256,7 +257,7 @@ int main(int argc, char** argv) {
   app.add_option("--batch", batch, "mini-batch size (at least 2: batch norm needs two examples)")
       ->check(CLI::Range(2, 60000));
   app.add_option("--epochs", epochs,
-                 "passes over the training set (default: 6 for bn-cnn, 14 for vgg, 4 for resnet and plain, 20 for "
+                 "passes over the training set (default: 6 for bn-cnn, 14 for vgg, 8 for resnet and plain, 20 for "
                  "mlp; 0 with --load)")
       ->check(CLI::Range(0, 100000));
   app.add_option("--minutes", minutes, "stop training after this many minutes, even mid-epoch (0: no limit)")
@@ -306,7 +307,7 @@ int main(int argc, char** argv) {
                : setup.model == "bn-cnn" ? 6
                : setup.model == "vgg"    ? 14
                : setup.model == "mlp"    ? 20
-                                         : 4;  // resnet, plain
+                                         : 8;  // resnet, plain
     if (lr < 0) lr = optimizer_name == "adamw" ? 1e-3f : with_bn ? 0.1f : 0.02f;
     if (weight_decay < 0) weight_decay = optimizer_name == "adamw" ? 0.01f : 5e-4f;  // AdamW's: PyTorch's default
     if (out_dir.empty()) out_dir = "runs/05-regularization/" + setup.model;
