@@ -4,8 +4,9 @@
 //
 // Two threads take turns writing a counter that the other spins on, so every turn moves the line
 // from one core's cache to the other's. On a VM the host may place the two virtual cores in one
-// core complex (a shared L3: about 110-170 ns here) or in two (about 430-520 ns, and a quarter to a
-// half of the bandwidth between them), and may move them every few minutes. Any two-thread row that
+// core complex (a shared L3: about 110-180 ns on the Zen 5 of 2026-12-01) or in two (about 430-800
+// ns; a 256 KiB buffer the other core wrote then read at 5.3 GB/s, half the local 10.5), and may move
+// them every few minutes. Any two-thread row that
 // shares data every step (the MLP's gradient sum, its replica reading the weights) moves with it,
 // so bench/run prints this line before and after each training benchmark.
 #include <algorithm>
