@@ -27,8 +27,11 @@
 // norm's batch statistics are each process's own rows (as DistributedDataParallel does without
 // SyncBatchNorm): a network with batch norm trains as if its batch were B / P, not B.
 //
-// The batch's loss and metric sums (BatchResult) are six more numbers, all-reduced last, so that
-// every process reports the whole batch's.
+// The batch's loss and metric sums (BatchResult) are six more numbers, all-reduced alongside the
+// buckets (MPI_Iallreduce), so that every process reports the whole batch's.
+//
+// Before any of it, a barrier: a synchronous step waits for its slowest process, and timing that
+// wait apart from the transfer (wait_seconds) shows which of the two a step's overhead is.
 #pragma once
 
 #include <mpi.h>
@@ -74,6 +77,7 @@ class DataParallel {
 
   std::size_t buckets() const { return buckets_.size(); }  // for the model last reduced
   double seconds() const { return seconds_; }  // spent in all_reduce so far, waiting for the others included
+  double wait_seconds() const { return wait_seconds_; }  // the part of seconds() spent waiting for the slowest
   std::size_t rank() const { return rank_; }
   std::size_t size() const { return size_; }
 
@@ -91,7 +95,7 @@ class DataParallel {
   std::vector<std::pair<Parameter*, std::size_t>> planned_for_;  // each parameter and its size
   std::vector<Bucket> buckets_;
   std::vector<float> flat_;  // (elements of the largest bucket) packed gradients
-  double seconds_ = 0.0;
+  double seconds_ = 0.0, wait_seconds_ = 0.0;
 };
 
 }  // namespace dlfs

@@ -162,24 +162,25 @@ class EpochReport : public Callback {
  public:
   EpochReport(const DataParallel& dp, bool characters) : dp_(dp), characters_(characters) {}
   void on_epoch_end(Trainer& t, const EpochLog& log) override {
-    const double allreduce = dp_.seconds() - allreduce_before_;
-    allreduce_before_ = dp_.seconds();
+    const double allreduce = dp_.seconds() - allreduce_before_, wait = dp_.wait_seconds() - wait_before_;
+    allreduce_before_ = dp_.seconds(), wait_before_ = dp_.wait_seconds();
     if (characters_)
-      std::printf("epoch %zu/%zu: train_loss %.4f val_loss %.4f val_bits_per_char %.4f (sample) (%.2fs, all-reduce %.2fs)\n",
+      std::printf("epoch %zu/%zu: train_loss %.4f val_loss %.4f val_bits_per_char %.4f (sample) (%.2fs, all-reduce %.2fs, "
+                  "%.2fs of it waiting)\n",
                   log.epoch, t.target_epochs(), log.train.loss, log.validation.loss, log.validation.bits_per_token,
-                  log.seconds, allreduce);
+                  log.seconds, allreduce, wait);
     else
       std::printf("epoch %zu/%zu: lr %.4g train_loss %.4f train_accuracy %.4f test_loss %.4f test_accuracy %.4f "
-                  "(%.2fs, all-reduce %.2fs)\n",
+                  "(%.2fs, all-reduce %.2fs, %.2fs of it waiting)\n",
                   log.epoch, t.target_epochs(), double(log.learning_rate), log.train.loss, log.train.accuracy,
-                  log.validation.loss, log.validation.accuracy, log.seconds, allreduce);
+                  log.validation.loss, log.validation.accuracy, log.seconds, allreduce, wait);
     std::fflush(stdout);
   }
 
  private:
   const DataParallel& dp_;
   bool characters_;
-  double allreduce_before_ = 0.0;
+  double allreduce_before_ = 0.0, wait_before_ = 0.0;
 };
 
 // Stops after a number of updates: the same step on every process, so all stop together.
@@ -401,7 +402,8 @@ int main(int argc, char** argv) {
     // Seconds per epoch: training time per update times the updates of an epoch, which for whole
     // epochs is their mean time, and for a run cut short by --steps its rate.
     const std::size_t updates = clock.updates;
-    const double seconds_per_epoch = updates ? clock.seconds / double(updates) * double(loader.batches()) : 0.0;
+    auto per_epoch = [&](double seconds) { return updates ? seconds / double(updates) * double(loader.batches()) : 0.0; };
+    const double seconds_per_epoch = per_epoch(clock.seconds);
     if (root) {
       char quality[96];
       if (charlm)
@@ -410,10 +412,10 @@ int main(int argc, char** argv) {
       else
         std::snprintf(quality, sizeof quality, "test_accuracy=%.4f test_loss=%.4f", final_eval.accuracy, final_eval.loss);
       std::printf("result: model=%s ranks=%zu threads=%d %s epochs=%zu steps=%zu seconds_per_epoch=%.3f "
-                  "allreduce=%s allreduce_seconds_per_epoch=%.3f buckets=%zu batch=%zu lr=%g parameters=%zu "
+                  "allreduce=%s allreduce_seconds_per_epoch=%.3f allreduce_wait_seconds_per_epoch=%.3f buckets=%zu batch=%zu lr=%g parameters=%zu "
                   "checksum=%08x\n",
                   f.model.c_str(), job.size(), f.threads, quality, trainer.epoch(), trainer.step(), seconds_per_epoch,
-                  f.allreduce.c_str(), updates ? dp.seconds() / double(updates) * double(loader.batches()) : 0.0,
+                  f.allreduce.c_str(), per_epoch(dp.seconds()), per_epoch(dp.wait_seconds()),
                   dp.buckets(), f.batch, double(f.lr), parameter_count(model), unsigned(check.last_checksum()));
     }
   } catch (const std::exception& e) {

@@ -10,8 +10,10 @@
 // an order of its own, so even that comparison is to rounding; the sums are still the same on
 // every process.)
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "02-mlp/tests/blobs.hpp"
@@ -258,4 +260,27 @@ TEST_CASE("train_on_batch refuses a share among processes without an all-reduce"
   options.processes.count = 2;
   CHECK_THROWS_WITH(train_on_batch(model, sgd, softmax_cross_entropy, batch, 0.1f, options),
                     Catch::Contains("needs a rank below the count and an all_reduce"));
+}
+
+TEST_CASE("The time a process waits for the slowest is told apart from the transfer",
+          "[09-distributed][data-parallel][wait]") {
+  // Rank 1 arrives 100 ms late at one all-reduce: rank 0 spends those 100 ms waiting, and its
+  // transfer (the rest) stays far below them; rank 1 waits for no one.
+  Rng rng(1);
+  Sequential model = small_mlp(rng);
+  const Batch batch = make_batch(blobs(4), {0, 1, 2, 3});
+  BatchResult result;
+  result.loss = 1.0;
+  DataParallel dp(kWorld);
+  if (dp.rank() == 1) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  dp.all_reduce(model, batch, result);
+  CHECK(result.loss == 2.0);  // the six numbers are summed too
+  INFO("rank " << dp.rank() << ": " << dp.wait_seconds() << " s waiting of " << dp.seconds() << " s");
+  CHECK(dp.wait_seconds() <= dp.seconds());
+  if (dp.rank() == 0) {
+    CHECK(dp.wait_seconds() >= 0.09);
+    CHECK(dp.seconds() - dp.wait_seconds() < 0.05);
+  } else {
+    CHECK(dp.wait_seconds() < 0.05);
+  }
 }
