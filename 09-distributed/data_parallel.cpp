@@ -55,30 +55,63 @@ ProcessShare DataParallel::share() {
 }
 
 // Buckets of whole parameters, last first, up to bucket_bytes each: first the trainable parameters'
-// gradients, then the values of the others (running statistics).
+// gradients, then the values of the others (running statistics). A gradient bucket owns a flat
+// tensor, and each of its parameters' .grad becomes a view of its part (Tensor::part_view; parts
+// start on 16-float boundaries), so backward writes the gradients straight into what is
+// all-reduced: no copy in, no copy out (PyTorch's gradient_as_bucket_view). The running statistics
+// stay where they are (the replicas' weights are views of them) and are copied through flat_.
 void DataParallel::plan(const std::vector<Parameter*>& parameters) {
   buckets_.clear();
   planned_for_.clear();
   for (Parameter* p : parameters) planned_for_.emplace_back(p, p->value.size());
-  std::size_t largest = 0;
+  auto aligned = [](std::size_t n) { return (n + Tensor::kAlignFloats - 1) / Tensor::kAlignFloats * Tensor::kAlignFloats; };
   for (const bool average : {false, true}) {
     Bucket bucket;
     bucket.average = average;
+    auto close = [&] {
+      if (bucket.parameters.empty()) return;
+      if (!average) {
+        bucket.flat = Tensor({bucket.elements});  // (elements,) zero between the parts
+        for (std::size_t i = 0; i < bucket.parameters.size(); ++i) {
+          Parameter* p = bucket.parameters[i];
+          Tensor part = bucket.flat.part_view(bucket.offsets[i], p->grad.shape());
+          part.copy_from(p->grad);  // the gradient so far, which the view takes over
+          p->grad = std::move(part);
+        }
+      }
+      buckets_.push_back(std::move(bucket));
+      bucket = Bucket();
+      bucket.average = average;
+    };
     for (auto it = parameters.rbegin(); it != parameters.rend(); ++it) {
       Parameter* p = *it;
       if (p->trainable == average) continue;
       const std::size_t n = p->value.size();
-      if (!bucket.parameters.empty() && (bucket.elements + n) * sizeof(float) > options_.bucket_bytes) {
-        buckets_.push_back(bucket);
-        bucket.parameters.clear(), bucket.elements = 0;
-      }
+      // Gradients start on a 16-float boundary (a part view's alignment); running statistics pack tight.
+      const std::size_t at = average ? bucket.elements : aligned(bucket.elements);
+      if (!bucket.parameters.empty() && (at + n) * sizeof(float) > options_.bucket_bytes) close();
+      bucket.offsets.push_back(average ? bucket.elements : aligned(bucket.elements));
       bucket.parameters.push_back(p);
-      bucket.elements += n;
+      bucket.elements = bucket.offsets.back() + n;
     }
-    if (!bucket.parameters.empty()) buckets_.push_back(bucket);
+    close();
   }
-  for (const Bucket& b : buckets_) largest = std::max(largest, b.elements);
+  std::size_t largest = 0;
+  for (const Bucket& b : buckets_)
+    if (b.average) largest = std::max(largest, b.elements);
   flat_.assign(largest, 0.0f);
+}
+
+// Whether the buckets were planned for these parameters, and the gradients still live in them (a
+// layer that replaced its .grad tensor instead of writing into it would have moved one out).
+bool DataParallel::planned_for(const std::vector<Parameter*>& parameters) const {
+  if (parameters.size() != planned_for_.size()) return false;
+  for (std::size_t i = 0; i < parameters.size(); ++i)
+    if (planned_for_[i] != std::make_pair(parameters[i], parameters[i]->value.size())) return false;
+  for (const Bucket& bucket : buckets_)
+    for (std::size_t i = 0; !bucket.average && i < bucket.parameters.size(); ++i)
+      if (bucket.parameters[i]->grad.data() != bucket.flat.data() + bucket.offsets[i]) return false;
+  return true;
 }
 
 void DataParallel::all_reduce(Layer& model, const Batch& batch, BatchResult& result) {
@@ -101,25 +134,21 @@ void DataParallel::all_reduce(Layer& model, const Batch& batch, BatchResult& res
   // The plan holds on to the parameters: made again for another model (or a new one that happens
   // to live at the same address as the last).
   const std::vector<Parameter*> parameters = model.parameters();
-  bool same = parameters.size() == planned_for_.size();
-  for (std::size_t i = 0; same && i < parameters.size(); ++i)
-    same = planned_for_[i] == std::make_pair(parameters[i], parameters[i]->value.size());
-  if (!same) plan(parameters);
-  for (const Bucket& bucket : buckets_) {
-    // Pack: the bucket's tensors one after the other in flat_ (elements,).
+  if (!planned_for(parameters)) plan(parameters);
+  for (Bucket& bucket : buckets_) {
+    if (!bucket.average) {
+      // The gradients are already in place: (elements,) summed as they lie.
+      all_reduce_sum(bucket.flat.data(), bucket.elements, comm_, options_.algorithm);
+      continue;
+    }
+    // Running statistics: packed into flat_, summed, and unpacked as the mean over the processes.
     float* packed = flat_.data();
-    for (Parameter* p : bucket.parameters) {
-      const Tensor& t = bucket.average ? p->value : p->grad;
-      packed = std::copy(t.begin(), t.end(), packed);
-    }
+    for (Parameter* p : bucket.parameters) packed = std::copy(p->value.begin(), p->value.end(), packed);
     all_reduce_sum(flat_.data(), bucket.elements, comm_, options_.algorithm);
-    // Unpack: the sum of the gradients; the mean of the running statistics.
-    const float scale = bucket.average ? 1.0f / float(size_) : 1.0f;
+    const float scale = 1.0f / float(size_);
     const float* sum = flat_.data();
-    for (Parameter* p : bucket.parameters) {
-      Tensor& t = bucket.average ? p->value : p->grad;
-      for (float& x : t) x = *sum++ * scale;
-    }
+    for (Parameter* p : bucket.parameters)
+      for (float& x : p->value) x = *sum++ * scale;
   }
   MPI_Wait(&numbers_summed, MPI_STATUS_IGNORE);
   result.loss = numbers[0];

@@ -14,13 +14,13 @@
 // the P models stay identical without a weight ever being sent (consistency.hpp checks it).
 //
 // Buckets. The gradients go neither one tensor at a time (LeNet-5 has 10 tensors, ResNet-20 65, and
-// every message pays the latency alpha again) nor as one copy of all of them at once, but packed
-// into flat buckets of about bucket_bytes: consecutive parameters, last layer first, each bucket
+// every message pays the latency alpha again) nor as one message of all of them at once, but in
+// flat buckets of about bucket_bytes: consecutive parameters, last layer first, each bucket
 // all-reduced in one call. The order is the one backward produces the gradients in: PyTorch's
 // DistributedDataParallel sends a bucket while backward is still computing the layers before it,
 // hiding the communication behind the computation. Here backward finishes first (the overlap is an
-// exercise in the README); the buckets still bound the extra memory to one bucket and the
-// number of messages to the bytes over the bucket size.
+// exercise in the README). The gradients live in the buckets: each parameter's .grad is a view of
+// its part of its bucket's flat tensor, so nothing is copied on the way in or out.
 //
 // State that the forward pass changes, batch norm's running statistics (parameters that are not
 // trainable), is averaged over the processes in the same way, so it stays identical too. Batch
@@ -84,17 +84,20 @@ class DataParallel {
  private:
   struct Bucket {
     std::vector<Parameter*> parameters;  // whole parameters, last layer first
-    std::size_t elements = 0;
+    std::vector<std::size_t> offsets;    // where each one's numbers start in the bucket
+    std::size_t elements = 0;            // the bucket's length, gaps between gradients included
     bool average = false;  // false: sum the gradients; true: average the values (running statistics)
+    Tensor flat;           // (elements,) for gradients: their .grad tensors are views of its parts
   };
   void plan(const std::vector<Parameter*>& parameters);
+  bool planned_for(const std::vector<Parameter*>& parameters) const;
 
   MPI_Comm comm_;
   DataParallelOptions options_;
   std::size_t rank_ = 0, size_ = 1;
   std::vector<std::pair<Parameter*, std::size_t>> planned_for_;  // each parameter and its size
   std::vector<Bucket> buckets_;
-  std::vector<float> flat_;  // (elements of the largest bucket) packed gradients
+  std::vector<float> flat_;  // (elements of the largest bucket of running statistics) packed values
   double seconds_ = 0.0, wait_seconds_ = 0.0;
 };
 

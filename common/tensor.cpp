@@ -83,6 +83,21 @@ Tensor Tensor::shared_view() {
   return view;
 }
 
+Tensor Tensor::part_view(std::size_t offset, Shape shape) {
+  const std::size_t count = shape_size(shape);
+  if (offset % kAlignFloats != 0)
+    throw std::invalid_argument("part_view: offset " + std::to_string(offset) + " is not a multiple of " +
+                                std::to_string(kAlignFloats) + " floats (the storage's 64-byte alignment)");
+  if (offset > size_ || count > size_ - offset)
+    throw std::invalid_argument("part_view: " + shape_to_string(shape) + " from offset " + std::to_string(offset) +
+                                " runs past the end of a tensor of " + std::to_string(size_) + " elements");
+  Tensor view;
+  view.shape_ = std::move(shape);
+  view.size_ = count;
+  view.data_ = std::shared_ptr<float[]>(data_, data_.get() + offset);  // owns the whole, points at the part
+  return view;
+}
+
 Tensor::Tensor(Tensor&& other) noexcept
     : shape_(std::move(other.shape_)), size_(other.size_), data_(std::move(other.data_)) {
   other.shape_ = {0};

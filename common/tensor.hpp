@@ -6,9 +6,10 @@
 // stride_{n-1} = 1 and stride_k = stride_{k+1} * d_{k+1}.
 //
 // Storage is 64-byte aligned (one cache line, one AVX-512 register), owned by the
-// tensor, copied by the copy constructor and stolen (cheaply) by moves. One exception, for data
+// tensor, copied by the copy constructor and stolen (cheaply) by moves. Two exceptions, for data
 // parallelism: shared_view() makes a second tensor over the same storage (chapter 02's replicas
-// read the model's weights in place instead of copying them before every batch).
+// read the model's weights in place instead of copying them before every batch), and part_view()
+// one over a part of it (chapter 09's gradients live inside the flat buckets that are all-reduced).
 #pragma once
 
 #include <cstddef>
@@ -47,6 +48,11 @@ class Tensor {
   // A tensor of the same shape over this one's storage, not a copy: a write through either is
   // seen by both, and the storage lives as long as either does. (Copying the view copies values.)
   Tensor shared_view();
+  // A tensor of the given shape over elements [offset, offset + its size) of this one's storage,
+  // shared in the same way. offset must be a multiple of kAlignFloats, so that the part keeps the
+  // 64-byte alignment; throws std::invalid_argument if it is not, or if the part runs past the end.
+  static constexpr std::size_t kAlignFloats = 16;
+  Tensor part_view(std::size_t offset, Shape shape);
   bool shares_storage_with(const Tensor& other) const { return size_ > 0 && data() == other.data(); }
 
   const Shape& shape() const { return shape_; }
@@ -105,7 +111,7 @@ class Tensor {
 
   Shape shape_{0};
   std::size_t size_ = 0;
-  std::shared_ptr<float[]> data_;  // shared only by shared_view()
+  std::shared_ptr<float[]> data_;  // shared only by shared_view() and part_view()
 };
 
 // Throws std::invalid_argument "<what>: shape (2, 3) does not match (3, 2)" unless a and b have equal shapes.

@@ -284,3 +284,29 @@ TEST_CASE("The time a process waits for the slowest is told apart from the trans
     CHECK(dp.wait_seconds() < 0.05);
   }
 }
+
+TEST_CASE("The gradients are summed where they lie, and one replaced by a new tensor is summed too",
+          "[09-distributed][data-parallel][buckets]") {
+  // After the first all-reduce every .grad is a view of its bucket. A layer that then gave a
+  // parameter a new .grad tensor (instead of writing into the old one) moves it out of the
+  // bucket: the next all-reduce must notice and plan again, not sum the stale bucket.
+  Rng rng(1);
+  Sequential model = small_mlp(rng);
+  const Batch batch = make_batch(blobs(4), {0, 1, 2, 3});
+  BatchResult result;
+  DataParallel dp(kWorld, {AllReduceAlgorithm::ring, 256});  // two buckets
+  for (Parameter* p : model.parameters()) p->grad.fill(1.0f);
+  dp.all_reduce(model, batch, result);
+  for (Parameter* p : model.parameters())
+    for (float g : p->grad) REQUIRE(g == 2.0f);  // 1 + 1, in place
+  Parameter* replaced = model.parameters()[0];
+  replaced->grad = Tensor(replaced->grad.shape(), float(dp.rank() + 1));
+  for (Parameter* p : model.parameters())
+    if (p != replaced) p->grad.fill(1.0f);
+  dp.all_reduce(model, batch, result);
+  for (float g : replaced->grad) REQUIRE(g == 3.0f);  // 1 + 2
+  for (Parameter* p : model.parameters())
+    if (p != replaced)
+      for (float g : p->grad) REQUIRE(g == 2.0f);
+  CHECK(dp.buckets() == 2);
+}

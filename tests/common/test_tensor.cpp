@@ -55,6 +55,33 @@ TEST_CASE("Tensor copies deeply and moves cheaply", "[common][tensor]") {
   CHECK(a[0] == 9);
 }
 
+TEST_CASE("A part view shares part of the storage, keeps it alive, and stays aligned", "[common][tensor]") {
+  Tensor part;
+  {
+    Tensor flat({40});  // (40)
+    part = flat.part_view(16, {2, 3});
+    CHECK(part.shape() == Shape{2, 3});
+    CHECK(part.data() == flat.data() + 16);
+    CHECK(reinterpret_cast<std::uintptr_t>(part.data()) % 64 == 0);
+    part(1, 2) = 5.0f;  // element 16 + 5 of flat
+    CHECK(flat[21] == 5.0f);
+    flat[16] = 7.0f;
+    CHECK(part[0] == 7.0f);
+    const Tensor ones({2, 3}, 1.0f);
+    part = ones;  // copying values of the same size writes through, into flat...
+    CHECK(flat[16] == 1.0f);
+    CHECK(part.data() == flat.data() + 16);  // ... and the part stays where it was
+    Tensor moved = part.shared_view();
+    moved = Tensor({2, 3}, 2.0f);  // a move takes the other's storage instead: moved leaves flat
+    CHECK(moved.data() != flat.data() + 16);
+    CHECK(flat[16] == 1.0f);
+    CHECK_THROWS_WITH(flat.part_view(8, {2}), Catch::Contains("offset 8 is not a multiple of 16"));
+    CHECK_THROWS_WITH(flat.part_view(32, {3, 3}), Catch::Contains("runs past the end of a tensor of 40 elements"));
+    CHECK_NOTHROW(flat.part_view(32, {8}));
+  }
+  CHECK(part[5] == 1.0f);  // flat's storage outlives flat while a part of it is in use
+}
+
 TEST_CASE("Tensor reshape keeps the data and infers one dimension", "[common][tensor]") {
   Tensor t({2, 6}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11});
   t.reshape({3, Tensor::kInfer});
