@@ -262,19 +262,25 @@ TEST_CASE("train_on_batch refuses a share among processes without an all-reduce"
                     Catch::Contains("needs a rank below the count and an all_reduce"));
 }
 
+// What DataParallel::all_reduce is called with, outside training: a small model, a batch (its kind
+// of targets only), and the batch's result.
+struct AllReduceCall {
+  Rng rng{1};
+  Sequential model = small_mlp(rng);
+  Batch batch = make_batch(blobs(4), {0, 1, 2, 3});
+  BatchResult result;
+};
+
 TEST_CASE("The time a process waits for the slowest is told apart from the transfer",
           "[09-distributed][data-parallel][wait]") {
   // Rank 1 arrives 100 ms late at one all-reduce: rank 0 spends those 100 ms waiting, and its
   // transfer (the rest) stays far below them; rank 1 waits for no one.
-  Rng rng(1);
-  Sequential model = small_mlp(rng);
-  const Batch batch = make_batch(blobs(4), {0, 1, 2, 3});
-  BatchResult result;
-  result.loss = 1.0;
+  AllReduceCall call;
+  call.result.loss = 1.0;
   DataParallel dp(kWorld);
   if (dp.rank() == 1) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  dp.all_reduce(model, batch, result);
-  CHECK(result.loss == 2.0);  // the six numbers are summed too
+  dp.all_reduce(call.model, call.batch, call.result);
+  CHECK(call.result.loss == 2.0);  // the six numbers are summed too
   INFO("rank " << dp.rank() << ": " << dp.wait_seconds() << " s waiting of " << dp.seconds() << " s");
   CHECK(dp.wait_seconds() <= dp.seconds());
   if (dp.rank() == 0) {
@@ -290,20 +296,18 @@ TEST_CASE("The gradients are summed where they lie, and one replaced by a new te
   // After the first all-reduce every .grad is a view of its bucket. A layer that then gave a
   // parameter a new .grad tensor (instead of writing into the old one) moves it out of the
   // bucket: the next all-reduce must notice and plan again, not sum the stale bucket.
-  Rng rng(1);
-  Sequential model = small_mlp(rng);
-  const Batch batch = make_batch(blobs(4), {0, 1, 2, 3});
-  BatchResult result;
+  AllReduceCall call;
+  Sequential& model = call.model;
   DataParallel dp(kWorld, {AllReduceAlgorithm::ring, 256});  // two buckets
   for (Parameter* p : model.parameters()) p->grad.fill(1.0f);
-  dp.all_reduce(model, batch, result);
+  dp.all_reduce(model, call.batch, call.result);
   for (Parameter* p : model.parameters())
     for (float g : p->grad) REQUIRE(g == 2.0f);  // 1 + 1, in place
   Parameter* replaced = model.parameters()[0];
   replaced->grad = Tensor(replaced->grad.shape(), float(dp.rank() + 1));
   for (Parameter* p : model.parameters())
     if (p != replaced) p->grad.fill(1.0f);
-  dp.all_reduce(model, batch, result);
+  dp.all_reduce(model, call.batch, call.result);
   for (float g : replaced->grad) REQUIRE(g == 3.0f);  // 1 + 2
   for (Parameter* p : model.parameters())
     if (p != replaced)
