@@ -61,9 +61,9 @@ ProcessShare DataParallel::share() {
 // all-reduced: no copy in, no copy out (PyTorch's gradient_as_bucket_view). The running statistics
 // stay where they are (the replicas' weights are views of them) and are copied through flat_.
 void DataParallel::plan(const std::vector<Parameter*>& parameters) {
-  buckets_.clear();
-  planned_for_.clear();
-  for (Parameter* p : parameters) planned_for_.emplace_back(p, p->value.size());
+  // Built aside and kept only when complete: a plan cut short by an exception is never taken for
+  // one that covers every parameter.
+  std::vector<Bucket> buckets;
   auto aligned = [](std::size_t n) { return (n + Tensor::kAlignFloats - 1) / Tensor::kAlignFloats * Tensor::kAlignFloats; };
   for (const bool average : {false, true}) {
     Bucket bucket;
@@ -79,7 +79,7 @@ void DataParallel::plan(const std::vector<Parameter*>& parameters) {
           p->grad = std::move(part);
         }
       }
-      buckets_.push_back(std::move(bucket));
+      buckets.push_back(std::move(bucket));
       bucket = Bucket();
       bucket.average = average;
     };
@@ -97,9 +97,12 @@ void DataParallel::plan(const std::vector<Parameter*>& parameters) {
     close();
   }
   std::size_t largest = 0;
-  for (const Bucket& b : buckets_)
+  for (const Bucket& b : buckets)
     if (b.average) largest = std::max(largest, b.elements);
   flat_.assign(largest, 0.0f);
+  buckets_ = std::move(buckets);
+  planned_for_.clear();
+  for (Parameter* p : parameters) planned_for_.emplace_back(p, p->value.size());
 }
 
 // Whether the buckets were planned for these parameters, and the gradients still live in them (a
@@ -116,11 +119,16 @@ bool DataParallel::planned_for(const std::vector<Parameter*>& parameters) const 
 
 void DataParallel::all_reduce(Layer& model, const Batch& batch, BatchResult& result) {
   Stopwatch clock;
-  // Wait for the slowest process first, timed on its own: what follows is then the transfer
-  // alone, and wait_seconds tells apart the two costs of a synchronous step (an empty barrier costs
-  // two latencies, a microsecond here).
+  // The plan holds on to the parameters: made again for another model (or a new one that happens
+  // to live at the same address as the last).
+  const std::vector<Parameter*> parameters = model.parameters();
+  if (!planned_for(parameters)) plan(parameters);
+  // Wait for the slowest process, timed on its own: what follows is then the transfer alone, and
+  // wait_seconds tells apart the two costs of a synchronous step (an empty barrier costs two
+  // latencies, a microsecond here).
+  const Stopwatch waiting;
   MPI_Barrier(comm_);
-  wait_seconds_ += clock.seconds();
+  wait_seconds_ += waiting.seconds();
   // The batch's loss (each process's share of it) and metric sums: six numbers, started now
   // and collected after the gradients, so that their latency hides behind the buckets' messages
   // (MPI progresses them inside the gradients' blocking calls).
@@ -130,11 +138,15 @@ void DataParallel::all_reduce(Layer& model, const Batch& batch, BatchResult& res
   std::copy(totals.begin(), totals.end(), numbers.begin() + 1);
   MPI_Request numbers_summed = MPI_REQUEST_NULL;
   MPI_Iallreduce(MPI_IN_PLACE, numbers.data(), int(numbers.size()), MPI_DOUBLE, MPI_SUM, comm_, &numbers_summed);
+  // On every way out, an exception included, MPI finishes with `numbers` before it goes away
+  // (MPI_Wait below leaves the request null, and then this does nothing).
+  struct WaitOnExit {
+    MPI_Request& request;
+    ~WaitOnExit() {
+      if (request != MPI_REQUEST_NULL) MPI_Wait(&request, MPI_STATUS_IGNORE);
+    }
+  } wait_on_exit{numbers_summed};
 
-  // The plan holds on to the parameters: made again for another model (or a new one that happens
-  // to live at the same address as the last).
-  const std::vector<Parameter*> parameters = model.parameters();
-  if (!planned_for(parameters)) plan(parameters);
   for (Bucket& bucket : buckets_) {
     if (!bucket.average) {
       // The gradients are already in place: (elements,) summed as they lie.
