@@ -88,9 +88,9 @@ void DataParallel::plan(const std::vector<Parameter*>& parameters) {
       if (p->trainable == average) continue;
       const std::size_t n = p->value.size();
       // Gradients start on a 16-float boundary (a part view's alignment); running statistics pack tight.
-      const std::size_t at = average ? bucket.elements : aligned(bucket.elements);
-      if (!bucket.parameters.empty() && (at + n) * sizeof(float) > options_.bucket_bytes) close();
-      bucket.offsets.push_back(average ? bucket.elements : aligned(bucket.elements));
+      auto next_offset = [&] { return average ? bucket.elements : aligned(bucket.elements); };
+      if (!bucket.parameters.empty() && (next_offset() + n) * sizeof(float) > options_.bucket_bytes) close();
+      bucket.offsets.push_back(next_offset());
       bucket.parameters.push_back(p);
       bucket.elements = bucket.offsets.back() + n;
     }
