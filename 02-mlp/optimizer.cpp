@@ -15,16 +15,25 @@ void Optimizer::zero_grad() {
   for (Parameter* p : params_) p->grad.zero();
 }
 
-void SGD::step() {
+void Optimizer::step() {
+  begin_step();
+  std::size_t elements = 0;
+  for (const Parameter* p : params_) elements += p->value.size();
+  if (!parallel_update(elements)) return update_part(0, 1);
+#pragma omp parallel
+  update_part(std::size_t(omp_get_thread_num()), std::size_t(omp_get_num_threads()));
+}
+
+void SGD::update_part(std::size_t part, std::size_t parts) {
   // A local copy: the loop writes through a float*, which might point at lr_ itself for all the
   // compiler knows, so with lr_ in the loop it reloads it every time and does not vectorize.
   const float lr = lr_;
   for (Parameter* p : params_) {
     float* theta = p->value.data();
     const float* dtheta = p->grad.data();
-    const std::size_t n = p->value.size();
-#pragma omp parallel for simd schedule(static) if (parallel : parallel_update(n))
-    for (std::size_t i = 0; i < n; ++i) theta[i] -= lr * dtheta[i];  // theta -= lr * grad
+    const auto [begin, end] = part_of(p->value.size(), part, parts);
+#pragma omp simd
+    for (std::size_t i = begin; i < end; ++i) theta[i] -= lr * dtheta[i];  // theta -= lr * grad
   }
 }
 

@@ -13,11 +13,10 @@
 
 namespace dlfs {
 
-// An update is elementwise, so a large parameter's update splits over threads with nothing to
-// merge: the optimizers below put `#pragma omp parallel for ... if (parallel_update(n))` on their
-// loops (and so do other elementwise loops over large tensors: activations, chapter 05's residual
-// sum). Below this size waking the other core costs more than it saves; inside a parallel region
-// (a caller already using the cores) the update stays on the calling thread.
+// Elementwise work over large tensors splits over threads with nothing to merge: the activations
+// and chapter 05's residual sum use parallel_elementwise below, and an optimizer's step is split
+// the same way (Optimizer::step). Below this size waking the other core costs more than it saves;
+// inside a parallel region (a caller already using the cores) the work stays on the calling thread.
 bool parallel_update(std::size_t elements);
 
 // body(i) for i = 0 .. n-1, split between the threads when parallel_update(n). An `omp parallel if`
@@ -33,13 +32,32 @@ void parallel_elementwise(std::size_t n, const Body& body) {
   for (std::size_t i = 0; i < n; ++i) body(i);
 }
 
+// Part `part` of `parts` of the elements 0 .. n-1: [begin, end). The gradient sum of the training
+// step (train.cpp) and Optimizer::update_part cut every tensor the same way, so a thread updates
+// the very elements it has just summed, while they are in its cache.
+struct ElementRange {
+  std::size_t begin, end;
+};
+inline ElementRange part_of(std::size_t n, std::size_t part, std::size_t parts) {
+  return {n * part / parts, n * (part + 1) / parts};
+}
+
 class Optimizer {
  public:
   Optimizer(std::vector<Parameter*> parameters, float learning_rate);
   virtual ~Optimizer() = default;
 
-  // One update of every trainable parameter from its current gradient.
-  virtual void step() = 0;
+  // One update of every trainable parameter from its current gradient: begin_step, then
+  // update_part over every element, on both cores when there are enough elements to share.
+  void step();
+
+  // A step is two parts, so that threads already running (train_on_batch's, right after they have
+  // summed the gradients) can share it: one thread calls begin_step (the per-step numbers: Adam's
+  // step count, a clipping norm), then every thread t of T calls update_part(t, T), which updates
+  // part_of(n, t, T) of every parameter's n elements. An update is elementwise, so how it is
+  // split changes who computes each element, never its value.
+  virtual void begin_step() {}
+  virtual void update_part(std::size_t part, std::size_t parts) = 0;
   virtual std::string name() const = 0;
 
   void zero_grad();
@@ -57,7 +75,7 @@ class Optimizer {
 class SGD : public Optimizer {
  public:
   SGD(std::vector<Parameter*> parameters, float learning_rate) : Optimizer(std::move(parameters), learning_rate) {}
-  void step() override;
+  void update_part(std::size_t part, std::size_t parts) override;
   std::string name() const override { return "sgd"; }
 };
 

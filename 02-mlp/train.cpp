@@ -81,8 +81,7 @@ bool add_gradient_share(const std::vector<std::vector<Parameter*>>& params, std:
                         std::size_t threads) {
   float poison = 0.0f;
   for (std::size_t i = 0; i < params[0].size(); ++i) {
-    const std::size_t n = params[0][i]->grad.size();
-    const std::size_t begin = n * thread / threads, end = n * (thread + 1) / threads;
+    const auto [begin, end] = part_of(params[0][i]->grad.size(), thread, threads);
     float* sum = params[0][i]->grad.data();
     for (std::size_t w = 1; w < active; ++w) {
       const float* theirs = params[w][i]->grad.data();
@@ -114,8 +113,10 @@ std::vector<Sequential> make_replicas(std::size_t count, const std::function<Seq
 
 // Forward and backward for the batch, in slices of at most `slice` examples shared among the
 // workers: thread t always runs workers[t], so no two threads touch one network. In one parallel
-// region: each thread zeroes its network's gradients and runs its slices; then (after the barrier)
-// each adds up its share of the gradient elements into the model's. Nothing is serial but the step.
+// region: each thread zeroes its network's gradients and runs its slices; then (after a barrier)
+// each adds up its share of the gradient elements into the model's; then (after another, and
+// unless the gradients must first travel to other processes) each updates the weights of its
+// share, which it has just summed and holds in its cache. Nothing is serial.
 BatchResult train_on_batch(Layer& model, Optimizer& optimizer, const Loss& loss, const Batch& batch,
                            float learning_rate, const TrainOptions& options) {
   const std::vector<Layer*> workers = workers_of(model, options.replicas);
@@ -151,6 +152,16 @@ BatchResult train_on_batch(Layer& model, Optimizer& optimizer, const Loss& loss,
   std::vector<double> slice_loss(slices);
   std::vector<char> finite(threads, 1);
   std::vector<std::exception_ptr> failure(threads);  // an exception must not leave a parallel region
+  // L_batch: the slices' shares of the loss, added in slice order (the same on any thread count).
+  auto batch_loss = [&] { return std::accumulate(slice_loss.begin(), slice_loss.end(), 0.0); };
+  // The threads take the optimizer's step themselves when the summed gradients are final here
+  // (one process), and only when nothing threw and the loss and every gradient are finite.
+  const bool step_in_region = processes.count == 1;
+  bool stepped = false;
+  auto may_step = [&] {
+    return std::all_of(failure.begin(), failure.end(), [](const std::exception_ptr& e) { return !e; }) &&
+           std::isfinite(batch_loss()) && std::find(finite.begin(), finite.end(), 0) == finite.end();
+  };
 
   // Thread t's share: its workers' slices, forward and backward.
   auto run_workers = [&](std::size_t t) {
@@ -194,13 +205,28 @@ BatchResult train_on_batch(Layer& model, Optimizer& optimizer, const Loss& loss,
       run_workers(t);
 #pragma omp barrier
       if (!failure[t]) finite[t] = add_gradient_share(params, active, t, threads);
+      if (step_in_region) {
+#pragma omp barrier
+        if (may_step()) {  // the same verdict on every thread: they read the same numbers
+#pragma omp single
+          try {
+            optimizer.set_learning_rate(learning_rate);
+            optimizer.begin_step();
+            stepped = true;
+          } catch (...) {
+            failure[t] = std::current_exception();
+          }
+          if (stepped) optimizer.update_part(t, threads);  // after the single's barrier
+        }
+      }
     }
   }
   for (const std::exception_ptr& e : failure)
     if (e) std::rethrow_exception(e);
 
   BatchResult result;
-  for (std::size_t s = 0; s < slices; ++s) result.loss += slice_loss[s], result.sums.add(slice_sums[s]);
+  result.loss = batch_loss();
+  for (const MetricSums& sums : slice_sums) result.sums.add(sums);
   bool gradients_finite = std::find(finite.begin(), finite.end(), 0) == finite.end();
   if (processes.count > 1) {
     processes.all_reduce(model, batch, result);
@@ -212,7 +238,7 @@ BatchResult train_on_batch(Layer& model, Optimizer& optimizer, const Loss& loss,
     result.non_finite = "the loss";
   } else if (!gradients_finite) {
     result.non_finite = first_non_finite_gradient(model);
-  } else {
+  } else if (!stepped) {
     optimizer.set_learning_rate(learning_rate);
     optimizer.step();
   }

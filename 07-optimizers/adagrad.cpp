@@ -22,18 +22,20 @@ NamedState Adagrad::state() {
   return out;
 }
 
-void Adagrad::step() {
+void Adagrad::begin_step() {
   const std::size_t t = step_.advance();
   // lr_t = lr / (1 + (t - 1) eta)
-  const float lr_t = float(double(lr_) / (1.0 + double(t - 1) * options_.lr_decay));
-  const float lambda = options_.weight_decay, eps = options_.eps;
+  lr_t_ = float(double(lr_) / (1.0 + double(t - 1) * options_.lr_decay));
+}
+
+void Adagrad::update_part(std::size_t part, std::size_t parts) {
+  const float lr_t = lr_t_, lambda = options_.weight_decay, eps = options_.eps;
   for (std::size_t k = 0; k < params_.size(); ++k) {
     float* theta = params_[k]->value.data();
     const float* dtheta = params_[k]->grad.data();
     float* s = sum_[k].data();  // (same shape as the parameter)
-    const std::size_t n = params_[k]->value.size();
-#pragma omp parallel for schedule(static) if (parallel_update(n))
-    for (std::size_t i = 0; i < n; ++i) {
+    const auto [begin, end] = part_of(params_[k]->value.size(), part, parts);
+    for (std::size_t i = begin; i < end; ++i) {
       const float g = dtheta[i] + lambda * theta[i];
       s[i] += g * g;                                       // s_t = s_{t-1} + g_t^2
       theta[i] -= lr_t * (g / (std::sqrt(s[i]) + eps));    // theta -= lr_t g / (sqrt(s_t) + eps)

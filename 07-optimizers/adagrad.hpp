@@ -31,7 +31,8 @@ class Adagrad : public Optimizer {
  public:
   explicit Adagrad(std::vector<Parameter*> parameters, float learning_rate = 1e-2f, AdagradOptions options = {});
 
-  void step() override;
+  void begin_step() override;
+  void update_part(std::size_t part, std::size_t parts) override;
   std::string name() const override { return "adagrad"; }
   // "<param>.sum" for each parameter, then "step".
   NamedState state() override;
@@ -40,6 +41,7 @@ class Adagrad : public Optimizer {
   AdagradOptions options_;
   std::vector<Tensor> sum_;  // s, one per parameter
   StepCounter step_;
+  float lr_t_ = 0.0f;  // this step's decayed rate
 };
 
 }  // namespace dlfs

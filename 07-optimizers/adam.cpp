@@ -27,15 +27,19 @@ NamedState Adam::state() {
   return out;
 }
 
-void Adam::step() {
+void Adam::begin_step() {
   const std::size_t t = step_.advance();
-  const float beta1 = options_.beta1, beta2 = options_.beta2, eps = options_.eps;
   // The bias corrections, in double as PyTorch computes them (beta2^t creeps toward 1 slowly).
-  const double correction1 = 1.0 - std::pow(double(beta1), double(t));  // 1 - beta1^t
-  const double correction2 = 1.0 - std::pow(double(beta2), double(t));  // 1 - beta2^t
+  const double correction1 = 1.0 - std::pow(double(options_.beta1), double(t));  // 1 - beta1^t
+  const double correction2 = 1.0 - std::pow(double(options_.beta2), double(t));  // 1 - beta2^t
   // lr m^ / (sqrt(v^) + eps) = (lr / c1) m / (sqrt(v) / sqrt(c2) + eps)
-  const float step_size = float(double(lr_) / correction1);
-  const float sqrt_correction2 = float(std::sqrt(correction2));
+  step_size_ = float(double(lr_) / correction1);
+  sqrt_correction2_ = float(std::sqrt(correction2));
+}
+
+void Adam::update_part(std::size_t part, std::size_t parts) {
+  const float beta1 = options_.beta1, beta2 = options_.beta2, eps = options_.eps;
+  const float step_size = step_size_, sqrt_correction2 = sqrt_correction2_;
   // Adam folds lambda theta into the gradient; AdamW shrinks theta by (1 - lr lambda) instead.
   const float l2 = decoupled_ ? 0.0f : options_.weight_decay;
   const float shrink = decoupled_ ? 1.0f - lr_ * options_.weight_decay : 1.0f;
@@ -44,9 +48,8 @@ void Adam::step() {
     const float* dtheta = params_[k]->grad.data();
     float* m = exp_avg_[k].data();     // (same shape as the parameter)
     float* v = exp_avg_sq_[k].data();  // (same shape as the parameter)
-    const std::size_t n = params_[k]->value.size();
-#pragma omp parallel for schedule(static) if (parallel_update(n))
-    for (std::size_t i = 0; i < n; ++i) {
+    const auto [begin, end] = part_of(params_[k]->value.size(), part, parts);
+    for (std::size_t i = begin; i < end; ++i) {
       const float g = dtheta[i] + l2 * theta[i];
       theta[i] *= shrink;                             // AdamW: theta <- theta (1 - lr lambda)
       m[i] = beta1 * m[i] + (1.0f - beta1) * g;       // m_t = beta1 m_{t-1} + (1 - beta1) g_t

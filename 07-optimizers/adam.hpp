@@ -42,7 +42,8 @@ class Adam : public Optimizer {
  public:
   explicit Adam(std::vector<Parameter*> parameters, float learning_rate = 1e-3f, AdamOptions options = {});
 
-  void step() override;
+  void begin_step() override;
+  void update_part(std::size_t part, std::size_t parts) override;
   std::string name() const override { return decoupled_ ? "adamw" : "adam"; }
   // "<param>.exp_avg" for each parameter, then "<param>.exp_avg_sq", then "step".
   NamedState state() override;
@@ -58,6 +59,7 @@ class Adam : public Optimizer {
   std::vector<Tensor> exp_avg_;     // m, one per parameter
   std::vector<Tensor> exp_avg_sq_;  // v, one per parameter
   StepCounter step_;
+  float step_size_ = 0.0f, sqrt_correction2_ = 1.0f;  // this step's lr / (1 - beta1^t), sqrt(1 - beta2^t)
 };
 
 // PyTorch's AdamW default weight decay.

@@ -27,11 +27,11 @@ ClipGradNorm::ClipGradNorm(Optimizer& inner, std::vector<Parameter*> parameters,
   check_hyperparameter(max_norm > 0.0f, "clip_grad_norm", "max_norm must be > 0", max_norm);
 }
 
-void ClipGradNorm::step() {
+void ClipGradNorm::begin_step() {
   last_norm_ = clip_grad_norm(params_, max_norm_);
   if (last_norm_ > max_norm_) ++clipped_steps_;
   inner_.set_learning_rate(lr_);  // train_epoch set the schedule's rate on us, not on inner
-  inner_.step();
+  inner_.begin_step();
 }
 
 }  // namespace dlfs

@@ -34,7 +34,8 @@ class ClipGradNorm : public Optimizer {
  public:
   ClipGradNorm(Optimizer& inner, std::vector<Parameter*> parameters, float max_norm);
 
-  void step() override;
+  void begin_step() override;  // clips (the norm needs every gradient), then inner's begin_step
+  void update_part(std::size_t part, std::size_t parts) override { inner_.update_part(part, parts); }
   std::string name() const override { return inner_.name() + "+clip"; }
   NamedState state() override { return inner_.state(); }
 

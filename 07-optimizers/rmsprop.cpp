@@ -30,11 +30,10 @@ namespace {
 // One parameter's update. The two switches are template arguments so that each of the four
 // variants compiles to a loop without branches, which the compiler vectorizes.
 template <bool Centered, bool Momentum>
-void rmsprop_update(float* theta, const float* dtheta, float* v, float* a, float* b, std::size_t n, float lr,
+void rmsprop_update(float* theta, const float* dtheta, float* v, float* a, float* b, ElementRange range, float lr,
                     const RMSpropOptions& o) {
   const float alpha = o.alpha, eps = o.eps, lambda = o.weight_decay, mu = o.momentum;
-#pragma omp parallel for schedule(static) if (parallel_update(n))
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = range.begin; i < range.end; ++i) {
     const float g = dtheta[i] + lambda * theta[i];
     v[i] = alpha * v[i] + (1.0f - alpha) * g * g;  // v_t = alpha v_{t-1} + (1 - alpha) g_t^2
     float mean_square = v[i];
@@ -56,7 +55,7 @@ void rmsprop_update(float* theta, const float* dtheta, float* v, float* a, float
 
 }  // namespace
 
-void RMSprop::step() {
+void RMSprop::update_part(std::size_t part, std::size_t parts) {
   const bool centered = options_.centered, momentum = options_.momentum > 0.0f;
   for (std::size_t k = 0; k < params_.size(); ++k) {
     float* theta = params_[k]->value.data();
@@ -64,11 +63,11 @@ void RMSprop::step() {
     float* v = square_avg_[k].data();                        // (same shape as the parameter)
     float* a = centered ? grad_avg_[k].data() : nullptr;     // (same shape, centered only)
     float* b = momentum ? velocity_[k].data() : nullptr;     // (same shape, momentum only)
-    const std::size_t n = params_[k]->value.size();
-    if (centered && momentum) rmsprop_update<true, true>(theta, dtheta, v, a, b, n, lr_, options_);
-    else if (centered) rmsprop_update<true, false>(theta, dtheta, v, a, b, n, lr_, options_);
-    else if (momentum) rmsprop_update<false, true>(theta, dtheta, v, a, b, n, lr_, options_);
-    else rmsprop_update<false, false>(theta, dtheta, v, a, b, n, lr_, options_);
+    const ElementRange range = part_of(params_[k]->value.size(), part, parts);
+    if (centered && momentum) rmsprop_update<true, true>(theta, dtheta, v, a, b, range, lr_, options_);
+    else if (centered) rmsprop_update<true, false>(theta, dtheta, v, a, b, range, lr_, options_);
+    else if (momentum) rmsprop_update<false, true>(theta, dtheta, v, a, b, range, lr_, options_);
+    else rmsprop_update<false, false>(theta, dtheta, v, a, b, range, lr_, options_);
   }
 }
 

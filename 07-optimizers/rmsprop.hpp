@@ -38,7 +38,7 @@ class RMSprop : public Optimizer {
  public:
   explicit RMSprop(std::vector<Parameter*> parameters, float learning_rate = 1e-2f, RMSpropOptions options = {});
 
-  void step() override;
+  void update_part(std::size_t part, std::size_t parts) override;
   std::string name() const override { return "rmsprop"; }
   // "<param>.square_avg", then "<param>.grad_avg" if centered, "<param>.momentum_buffer" if momentum > 0.
   NamedState state() override;

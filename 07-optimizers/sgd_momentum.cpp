@@ -24,21 +24,20 @@ NamedState SGDMomentum::state() {
   return out;
 }
 
-void SGDMomentum::step() {
+void SGDMomentum::update_part(std::size_t part, std::size_t parts) {
   const float lr = lr_, mu = options_.momentum, lambda = options_.weight_decay;
   const bool nesterov = options_.nesterov;
   for (std::size_t k = 0; k < params_.size(); ++k) {
     float* theta = params_[k]->value.data();       // (same shape as the parameter)
     const float* dtheta = params_[k]->grad.data();  // dL/dtheta
-    const std::size_t n = params_[k]->value.size();
+    const auto [begin, end] = part_of(params_[k]->value.size(), part, parts);
     if (velocity_.empty()) {  // no momentum: chapter 02's SGD (plus weight decay)
-#pragma omp parallel for simd schedule(static) if (parallel : parallel_update(n))
-      for (std::size_t i = 0; i < n; ++i) theta[i] -= lr * (dtheta[i] + lambda * theta[i]);
+#pragma omp simd
+      for (std::size_t i = begin; i < end; ++i) theta[i] -= lr * (dtheta[i] + lambda * theta[i]);
       continue;
     }
     float* b = velocity_[k].data();  // (same shape as the parameter)
-#pragma omp parallel for schedule(static) if (parallel_update(n))
-    for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t i = begin; i < end; ++i) {
       const float g = dtheta[i] + lambda * theta[i];  // g_t = dL/dtheta + lambda theta
       b[i] = mu * b[i] + g;                           // b_t = mu b_{t-1} + g_t
       theta[i] -= lr * (nesterov ? g + mu * b[i]      // Nesterov: look ahead along b_t

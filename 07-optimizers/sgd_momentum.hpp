@@ -40,7 +40,7 @@ class SGDMomentum : public Optimizer {
  public:
   explicit SGDMomentum(std::vector<Parameter*> parameters, float learning_rate = 1e-3f, SGDOptions options = {});
 
-  void step() override;
+  void update_part(std::size_t part, std::size_t parts) override;
   // "sgd", "sgd-momentum" or "sgd-nesterov".
   std::string name() const override;
   // "<param>.momentum_buffer" for each parameter (none when momentum is 0).

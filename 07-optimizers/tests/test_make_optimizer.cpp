@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "02-mlp/mlp.hpp"
+#include "07-optimizers/clipping.hpp"
 #include "07-optimizers/make_optimizer.hpp"
 #include "07-optimizers/tests/optimizer_steps.hpp"
 #include "tests/support/require_close.hpp"
@@ -42,6 +43,39 @@ TEST_CASE("Every optimizer resumes exactly from a copy of its parameters and sta
       run_steps(*a, original, rest);
       run_steps(*b, resumed, rest);
       require_close(resumed.value, original.value, 0.0, 0.0);
+    }
+  }
+}
+
+TEST_CASE("Every optimizer's step shared by threads (begin_step, then update_part on each part) gives step()'s bits",
+          "[07-optimizers][make_optimizer][threads]") {
+  // What chapter 02's training step relies on when its threads take the step they have just
+  // summed the gradients for. The parts are taken in reverse order, as a thread may finish first.
+  Rng rng(6);
+  std::vector<Tensor> grads;
+  for (int t = 0; t < 3; ++t) grads.push_back(random_tensor({37, 29}, rng));  // odd sizes: ragged parts
+  const Tensor start = random_tensor({37, 29}, rng);
+  for (const std::string& name : kOptimizerNames) {
+    for (const bool clipped : {false, true}) {
+      DYNAMIC_SECTION(name << (clipped ? "+clip" : "")) {
+        Parameter whole("w", start), shared("w", start), bias_whole("b", Tensor({5})),
+            bias_shared("b", Tensor({5}));  // 5 elements in 3 parts: one part holds 1
+        const auto a = make_optimizer(name, {&whole, &bias_whole}, 0.01f);
+        const auto b = make_optimizer(name, {&shared, &bias_shared}, 0.01f);
+        ClipGradNorm clip_a(*a, {&whole, &bias_whole}, 1.0f), clip_b(*b, {&shared, &bias_shared}, 1.0f);
+        Optimizer& one = clipped ? static_cast<Optimizer&>(clip_a) : *a;
+        Optimizer& parts = clipped ? static_cast<Optimizer&>(clip_b) : *b;
+        for (const Tensor& g : grads) {
+          whole.grad.copy_from(g), shared.grad.copy_from(g);
+          bias_whole.grad.fill(0.5f), bias_shared.grad.fill(0.5f);
+          one.step();
+          parts.begin_step();
+          for (std::size_t part = 3; part-- > 0;) parts.update_part(part, 3);
+        }
+        require_close(shared.value, whole.value, 0.0, 0.0);
+        require_close(bias_shared.value, bias_whole.value, 0.0, 0.0);
+        CHECK_FALSE(std::equal(whole.value.begin(), whole.value.end(), start.begin()));  // it did step
+      }
     }
   }
 }
