@@ -15,6 +15,18 @@
 
 namespace dlfs {
 
+// Part `part` of `parts` of the indices 0 .. n-1: [begin, end). Work shared among threads is cut
+// this way: an optimizer's update (optimizer.hpp), the training step's gradient sum (train.cpp), and
+// a layer's output units (unit_parallel.hpp). The gradient sum and the update cut every tensor the
+// same way, so a thread updates the very elements it has just summed, while they are in its cache.
+struct Range {
+  std::size_t begin, end;
+  std::size_t size() const { return end - begin; }
+};
+inline Range part_of(std::size_t n, std::size_t part, std::size_t parts) {
+  return {n * part / parts, n * (part + 1) / parts};
+}
+
 // A learnable tensor and the gradient of the loss with respect to it (same shape).
 struct Parameter {
   std::string name;  // "weight", "bias"; a container prefixes its position: "0.weight"
@@ -42,8 +54,9 @@ class Layer {
   virtual void set_training(bool training) { training_ = training; }
   bool training() const { return training_; }
 
-  // The first layer of a network does not need dL/dx (x is data): skipping that product saves
-  // a third of its backward pass. When false, backward may return an empty tensor.
+  // The first layer of a network does not need dL/dx (x is data), and neither does any layer
+  // reached only through layers without parameters (Sequential passes it on): skipping that
+  // product saves a third of its backward pass. When false, backward may return an empty tensor.
   virtual void set_needs_input_grad(bool needed) { needs_input_grad_ = needed; }
   bool needs_input_grad() const { return needs_input_grad_; }
 

@@ -32,16 +32,6 @@ void parallel_elementwise(std::size_t n, const Body& body) {
   for (std::size_t i = 0; i < n; ++i) body(i);
 }
 
-// Part `part` of `parts` of the elements 0 .. n-1: [begin, end). The gradient sum of the training
-// step (train.cpp) and Optimizer::update_part cut every tensor the same way, so a thread updates
-// the very elements it has just summed, while they are in its cache.
-struct ElementRange {
-  std::size_t begin, end;
-};
-inline ElementRange part_of(std::size_t n, std::size_t part, std::size_t parts) {
-  return {n * part / parts, n * (part + 1) / parts};
-}
-
 class Optimizer {
  public:
   Optimizer(std::vector<Parameter*> parameters, float learning_rate);

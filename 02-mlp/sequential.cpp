@@ -12,11 +12,22 @@ std::size_t parameter_count(Layer& layer) {
 Sequential& Sequential::add(std::unique_ptr<Layer> layer) {
   const std::string prefix = std::to_string(layers_.size()) + ".";
   for (Parameter* p : layer->parameters()) p->name = prefix + p->name;
-  // Only the first layer may skip its input gradient; a later one feeds the layer before it.
-  layer->set_needs_input_grad(layers_.empty() ? needs_input_grad_ : true);
   layer->set_training(training_);
   layers_.push_back(std::move(layer));
+  pass_on_input_grad();
   return *this;
+}
+
+// A layer needs dL/d(its input) only for something before it: the network's input, when the
+// caller wants its gradient, or a layer with trainable parameters. Layers without parameters at
+// the front pass the "not needed" on: an MLP's Flatten spares its first Dense layer dL/dx, 784 x
+// 256 multiply-adds per example that would have been thrown away.
+void Sequential::pass_on_input_grad() {
+  bool needed = needs_input_grad_;
+  for (auto& layer : layers_) {
+    layer->set_needs_input_grad(needed);
+    needed = needed || parameter_count(*layer) > 0;
+  }
 }
 
 Tensor Sequential::forward(const Tensor& input) {
@@ -29,7 +40,10 @@ Tensor Sequential::forward(const Tensor& input) {
 Tensor Sequential::backward(const Tensor& doutput) {
   if (layers_.empty()) return doutput;
   Tensor grad = layers_.back()->backward(doutput);
-  for (std::size_t i = layers_.size() - 1; i-- > 0;) grad = layers_[i]->backward(grad);
+  for (std::size_t i = layers_.size() - 1; i-- > 0;) {
+    if (!layers_[i + 1]->needs_input_grad()) return Tensor();  // nothing before it has a gradient to take
+    grad = layers_[i]->backward(grad);
+  }
   return grad;
 }
 
@@ -59,7 +73,7 @@ void Sequential::set_training(bool training) {
 
 void Sequential::set_needs_input_grad(bool needed) {
   Layer::set_needs_input_grad(needed);
-  if (!layers_.empty()) layers_.front()->set_needs_input_grad(needed);
+  pass_on_input_grad();
 }
 
 }  // namespace dlfs

@@ -35,6 +35,8 @@ class Sequential : public Layer {
   Layer& operator[](std::size_t i) { return *layers_[i]; }
 
  private:
+  void pass_on_input_grad();
+
   std::vector<std::unique_ptr<Layer>> layers_;
 };
 

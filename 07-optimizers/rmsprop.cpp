@@ -30,7 +30,7 @@ namespace {
 // One parameter's update. The two switches are template arguments so that each of the four
 // variants compiles to a loop without branches, which the compiler vectorizes.
 template <bool Centered, bool Momentum>
-void rmsprop_update(float* theta, const float* dtheta, float* v, float* a, float* b, ElementRange range, float lr,
+void rmsprop_update(float* theta, const float* dtheta, float* v, float* a, float* b, Range range, float lr,
                     const RMSpropOptions& o) {
   const float alpha = o.alpha, eps = o.eps, lambda = o.weight_decay, mu = o.momentum;
   for (std::size_t i = range.begin; i < range.end; ++i) {
@@ -63,7 +63,7 @@ void RMSprop::update_part(std::size_t part, std::size_t parts) {
     float* v = square_avg_[k].data();                        // (same shape as the parameter)
     float* a = centered ? grad_avg_[k].data() : nullptr;     // (same shape, centered only)
     float* b = momentum ? velocity_[k].data() : nullptr;     // (same shape, momentum only)
-    const ElementRange range = part_of(params_[k]->value.size(), part, parts);
+    const Range range = part_of(params_[k]->value.size(), part, parts);
     if (centered && momentum) rmsprop_update<true, true>(theta, dtheta, v, a, b, range, lr_, options_);
     else if (centered) rmsprop_update<true, false>(theta, dtheta, v, a, b, range, lr_, options_);
     else if (momentum) rmsprop_update<false, true>(theta, dtheta, v, a, b, range, lr_, options_);

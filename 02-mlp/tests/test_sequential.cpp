@@ -51,6 +51,30 @@ TEST_CASE("Sequential passes the training mode to every layer", "[02-mlp][sequen
   CHECK(model[3].training());
 }
 
+TEST_CASE("Layers without parameters at the front pass on that no input gradient is needed", "[02-mlp][sequential]") {
+  // An MLP starts with Flatten: when the network's input needs no gradient, its first Dense layer
+  // need not compute one either, and backward stops there, with the same parameter gradients.
+  Rng rng(6);
+  Sequential skipping = make_mlp(8, {5}, 3, "relu", rng);
+  Rng same(6);
+  Sequential full = make_mlp(8, {5}, 3, "relu", same);
+  skipping.set_needs_input_grad(false);
+  CHECK_FALSE(skipping[0].needs_input_grad());  // Flatten
+  CHECK_FALSE(skipping[1].needs_input_grad());  // the first Dense: only Flatten comes before it
+  CHECK(skipping[2].needs_input_grad());        // ReLU: the Dense before it has parameters
+  CHECK(skipping[3].needs_input_grad());
+  const Tensor x = random_tensor({4, 2, 4}, rng);  // (B, 2, 4): Flatten makes it (B, 8)
+  const std::vector<int> y = {2, 0, 1, 1};
+  skipping.zero_grad(), full.zero_grad();
+  CHECK(skipping.backward(softmax_cross_entropy(skipping.forward(x), y).grad).empty());
+  CHECK(full.backward(softmax_cross_entropy(full.forward(x), y).grad).shape() == x.shape());
+  for (std::size_t i = 0; i < full.parameters().size(); ++i)
+    require_close(skipping.parameters()[i]->grad, full.parameters()[i]->grad, 0.0, 0.0);
+  // Asked again, the front needs it again.
+  skipping.set_needs_input_grad(true);
+  CHECK(skipping[1].needs_input_grad());
+}
+
 TEST_CASE("make_mlp rejects an unknown activation and lists the valid ones", "[02-mlp][sequential]") {
   Rng rng(4);
   CHECK_THROWS_WITH(make_mlp(2, {2}, 2, "swish", rng), Catch::Contains("unknown activation 'swish'") && Catch::Contains("relu, sigmoid"));
