@@ -26,14 +26,6 @@ std::string Dense::name() const {
 }
 
 Tensor Dense::forward(const Tensor& input) {
-  Tensor y = begin_forward(input);  // (rows, out)
-  forward_units(y, {0, out_});
-  Shape out_shape = input_shape_;
-  out_shape.back() = out_;
-  return std::move(y).reshaped(out_shape);
-}
-
-Tensor Dense::begin_forward(const Tensor& input) {
   if (input.ndim() < 1 || input.shape().back() != in_)
     throw std::invalid_argument(name() + ": input of shape " + shape_to_string(input.shape()) +
                                 " does not end in " + std::to_string(in_) + " features");
@@ -41,49 +33,39 @@ Tensor Dense::begin_forward(const Tensor& input) {
   const std::size_t rows = input.size() / in_;
   input_ = input;  // (rows, in): reuses the cache's storage when the batch size is unchanged
   input_.reshape({rows, in_});
-  return Tensor::uninitialized({rows, out_});
-}
 
-void Dense::forward_units(Tensor& output, Range units) const {
-  if (units.size() == 0) return;
-  const std::size_t rows = input_.dim(0);
-  float* y = output.data() + units.begin;  // (rows, units), rows out_ apart
   // y = x W^T + b: start every row of y at b, then accumulate x W^T on top (beta = 1).
+  Tensor y = Tensor::uninitialized({rows, out_});  // (rows, out)
   for (std::size_t r = 0; r < rows; ++r)
-    std::copy(bias_.value.data() + units.begin, bias_.value.data() + units.end, y + r * out_);
-  sgemm(Trans::No, Trans::Yes, rows, units.size(), in_, 1.0f, input_.data(), in_,
-        weight_.value.data() + units.begin * in_, in_, 1.0f, y, out_);
+    std::copy(bias_.value.begin(), bias_.value.end(), y.data() + r * out_);
+  matmul(input_, weight_.value, y, Trans::No, Trans::Yes, 1.0f, 1.0f);
+
+  Shape out_shape = input_shape_;
+  out_shape.back() = out_;
+  return std::move(y).reshaped(out_shape);
 }
 
 Tensor Dense::backward(const Tensor& doutput) {
-  Tensor dx = begin_backward(doutput);  // (..., in), or empty
-  backward_units(doutput, dx, {0, out_}, {0, in_});
-  return dx;
-}
-
-Tensor Dense::begin_backward(const Tensor& doutput) const {
-  if (doutput.size() != input_.dim(0) * out_)
+  const std::size_t rows = input_.dim(0);
+  if (doutput.size() != rows * out_)
     throw std::invalid_argument(name() + ": output gradient of shape " +
                                 shape_to_string(doutput.shape()) + " does not match the forward output");
-  return needs_input_grad_ ? Tensor::uninitialized(input_shape_) : Tensor();  // beta = 0 overwrites it
-}
-
-void Dense::backward_units(const Tensor& doutput, Tensor& dinput, Range units, Range inputs) {
-  const std::size_t rows = input_.dim(0);
   const float* dy = doutput.data();  // (rows, out), whatever the caller's shape
-  if (units.size() > 0) {
-    // dW[units] += dy[:, units]^T x      (units, rows) . (rows, in), beta = 1 accumulates
-    sgemm(Trans::Yes, Trans::No, units.size(), in_, rows, 1.0f, dy + units.begin, out_, input_.data(), in_, 1.0f,
-          weight_.grad.data() + units.begin * in_, in_);
-    // db[units] += sum over rows of dy[:, units]
-    float* db = bias_.grad.data();
-    for (std::size_t r = 0; r < rows; ++r)
-      for (std::size_t o = units.begin; o < units.end; ++o) db[o] += dy[r * out_ + o];
-  }
-  if (dinput.empty() || inputs.size() == 0) return;
-  // dx[:, inputs] = dy W[:, inputs]      (rows, out) . (out, inputs)
-  sgemm(Trans::No, Trans::No, rows, inputs.size(), out_, 1.0f, dy, out_, weight_.value.data() + inputs.begin, in_,
-        0.0f, dinput.data() + inputs.begin, in_);
+
+  // dW += dy^T x      (out, rows) . (rows, in), beta = 1 accumulates
+  sgemm(Trans::Yes, Trans::No, out_, in_, rows, 1.0f, dy, out_, input_.data(), in_, 1.0f,
+        weight_.grad.data(), in_);
+  // db += sum over rows of dy
+  float* db = bias_.grad.data();
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t o = 0; o < out_; ++o) db[o] += dy[r * out_ + o];
+
+  if (!needs_input_grad_) return Tensor();
+  // dx = dy W         (rows, out) . (out, in)
+  Tensor dx = Tensor::uninitialized(input_shape_);  // (..., in): beta = 0 overwrites it
+  sgemm(Trans::No, Trans::No, rows, in_, out_, 1.0f, dy, out_, weight_.value.data(), in_, 0.0f,
+        dx.data(), in_);
+  return dx;
 }
 
 }  // namespace dlfs

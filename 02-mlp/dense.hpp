@@ -26,21 +26,6 @@ class Dense : public Layer {
 
   Tensor forward(const Tensor& input) override;
   Tensor backward(const Tensor& doutput) override;
-
-  // The same two passes in parts, for threads that share a layer's output units among them
-  // (unit_parallel.hpp). One thread begins a pass; then each thread computes its units; forward and
-  // backward above are exactly that with one part, all the units.
-  //   begin_forward   caches x; returns y (rows, out), uninitialized
-  //   forward_units   y[:, units] = x W[units]^T + b[units]
-  //   begin_backward  checks dy; returns dx (the shape of x), uninitialized, or an empty tensor
-  //                   when the input gradient is not needed
-  //   backward_units  dW[units] += dy[:, units]^T x,  db[units] += sum_rows dy[:, units],
-  //                   dx[:, inputs] = dy W[:, inputs]
-  Tensor begin_forward(const Tensor& input);
-  void forward_units(Tensor& output, Range units) const;
-  Tensor begin_backward(const Tensor& doutput) const;
-  void backward_units(const Tensor& doutput, Tensor& dinput, Range units, Range inputs);
-
   std::vector<Parameter*> parameters() override { return {&weight_, &bias_}; }
   std::string name() const override;
 

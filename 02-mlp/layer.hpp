@@ -16,12 +16,11 @@
 namespace dlfs {
 
 // Part `part` of `parts` of the indices 0 .. n-1: [begin, end). Work shared among threads is cut
-// this way: an optimizer's update (optimizer.hpp), the training step's gradient sum (train.cpp), and
-// a layer's output units (unit_parallel.hpp). The gradient sum and the update cut every tensor the
-// same way, so a thread updates the very elements it has just summed, while they are in its cache.
+// this way: an optimizer's update (optimizer.hpp), and the training step's zeroing and sum of the
+// gradients (train.cpp). All of them cut every tensor the same way, so a thread updates the very
+// elements it has just summed, while they are in its cache.
 struct Range {
   std::size_t begin, end;
-  std::size_t size() const { return end - begin; }
 };
 inline Range part_of(std::size_t n, std::size_t part, std::size_t parts) {
   return {n * part / parts, n * (part + 1) / parts};
