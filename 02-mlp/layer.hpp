@@ -16,9 +16,9 @@
 namespace dlfs {
 
 // Part `part` of `parts` of the indices 0 .. n-1: [begin, end). Work shared among threads is cut
-// this way: an optimizer's update (optimizer.hpp), and the training step's zeroing and sum of the
-// gradients (train.cpp). All of them cut every tensor the same way, so a thread updates the very
-// elements it has just summed, while they are in its cache.
+// this way: an optimizer's update (optimizer.hpp) and the training step's sum of the gradients
+// (train.cpp). Both cut every tensor the same way, so a thread updates the very elements it has
+// just summed, while they are in its cache.
 struct Range {
   std::size_t begin, end;
 };
