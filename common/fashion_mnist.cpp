@@ -22,7 +22,7 @@ std::string fashion_mnist_dir(const std::string& flag_value) {
 
 Tensor LabeledImages::batch(const std::vector<std::size_t>& indices, float mean, float stddev) const {
   const std::size_t pixels_per_image = rows * cols;
-  Tensor x({indices.size(), 1, rows, cols});  // (B, 1, rows, cols)
+  Tensor x = Tensor::uninitialized({indices.size(), 1, rows, cols});  // (B, 1, rows, cols): every pixel written below
   const float scale = 1.0f / (255.0f * stddev), shift = -mean / stddev;
   for (std::size_t b = 0; b < indices.size(); ++b) {
     if (indices[b] >= size())
