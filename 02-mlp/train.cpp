@@ -67,7 +67,8 @@ std::vector<Layer*> workers_of(Layer& model, const std::vector<Layer*>& replicas
     const std::vector<Parameter*> theirs = replica->parameters();
     for (std::size_t i = 0; i < mine.size(); ++i)
       if (!theirs[i]->value.shares_storage_with(mine[i]->value)) theirs[i]->value = mine[i]->value.shared_view();
-    replica->set_needs_input_grad(model.needs_input_grad());
+    // Only when it differs: a Sequential passes the flag down its layers, counting their parameters.
+    if (replica->needs_input_grad() != model.needs_input_grad()) replica->set_needs_input_grad(model.needs_input_grad());
     replica->set_training(model.training());
     workers.push_back(replica);
   }
