@@ -58,6 +58,8 @@ using namespace gemm_detail;
 constexpr std::size_t kKC = 512;
 constexpr std::size_t kMC = std::size_t(kMR) * 12;
 constexpr std::size_t kNC = 2048;
+// B given row by row (sgemm_rows) is read in place, not packed, for products of at most this many rows.
+constexpr std::size_t kRowsInPlaceMaxM = 64;
 // Products of at most this many rows with a wider transposed B are solved transposed (below).
 constexpr std::size_t kShortRows = 64;
 
@@ -173,9 +175,8 @@ void pack_b(const Problem& p, std::size_t k0, std::size_t kc, std::size_t j0, st
 
 // ---- The loops around the micro-kernel (gemm.md, steps 3-5) ----
 
-// Where one operand of a block sits, packed or in place: register tile t (of rows for A, of
-// columns for B) starts at p + t * tile_step, and stride is the a_stride or b_stride the
-// micro-kernel takes.
+// Where op(A)'s block sits, packed or in place: register tile t of rows starts at
+// p + t * tile_step, and stride is the a_stride the micro-kernel takes.
 struct Operand {
   const float* p;
   std::size_t stride, tile_step;
@@ -183,38 +184,41 @@ struct Operand {
 
 // The micro-kernel for a tile of R rows (1..kMR) and V vectors of columns (1..kNV), picked at run
 // time for the ragged edges of C. Full tiles call micro_kernel<kMR, kNV> directly.
-using KernelFn = void (*)(std::size_t, const float*, std::size_t, const float*, std::size_t, float*,
-                          std::size_t, int, float, float);
+template <class BSource>
+using KernelFn = void (*)(std::size_t, const float*, std::size_t, const BSource&, float*, std::size_t, int, float,
+                          float);
 
-template <ALayout L, int R = kMR>
-KernelFn edge_kernel(int rows, int vecs) {
+template <ALayout L, class BSource, int R = kMR>
+KernelFn<BSource> edge_kernel(int rows, int vecs) {
   static_assert(kNV == 2, "the column edge below assumes two vectors per tile");
   if constexpr (R == 0)
     return nullptr;
   else if (rows == R)
-    return vecs == 1 ? &micro_kernel<R, 1, L> : &micro_kernel<R, 2, L>;
+    return vecs == 1 ? &micro_kernel<R, 1, L, BSource> : &micro_kernel<R, 2, L, BSource>;
   else
-    return edge_kernel<L, R - 1>(rows, vecs);
+    return edge_kernel<L, BSource, R - 1>(rows, vecs);
 }
 
 // C[0 : mc, 0 : nc] = alpha * (an mc x kc block of op(A)) (a kc x nc block of op(B)) + beta * C,
-// one register tile at a time. Column tiles outside, row tiles inside: a B micro-panel is reused
-// by every row tile of the A block while it is hot in L1/L2.
-template <ALayout L>
-void tile_block(std::size_t mc, std::size_t nc, std::size_t kc, const Operand& a, const Operand& b,
-                float* c, std::size_t ldc, float alpha, float beta) {
+// one register tile at a time; b_tile(j) is where the tile of columns j .. j + kNR - 1 of the
+// block of op(B) sits (a StridedB or RowsB). Column tiles outside, row tiles inside: a B
+// micro-panel is reused by every row tile of the A block while it is hot in L1/L2.
+template <ALayout L, class BTile>
+void tile_block(std::size_t mc, std::size_t nc, std::size_t kc, const Operand& a, const BTile& b_tile, float* c,
+                std::size_t ldc, float alpha, float beta) {
   for (std::size_t jr = 0; jr < nc; jr += kNR) {
     const int n = int(std::min<std::size_t>(kNR, nc - jr));
     const int vecs = (n + kW - 1) / kW;
-    const float* bj = b.p + jr * b.tile_step;
+    const auto bj = b_tile(jr);
+    using BSource = decltype(bj);
     for (std::size_t ir = 0; ir < mc; ir += kMR) {
       const int rows = int(std::min<std::size_t>(kMR, mc - ir));
       const float* ai = a.p + ir * a.tile_step;
       float* cij = c + ir * ldc + jr;
       if (rows == kMR && vecs == kNV)
-        micro_kernel<kMR, kNV, L>(kc, ai, a.stride, bj, b.stride, cij, ldc, n, alpha, beta);
+        micro_kernel<kMR, kNV, L>(kc, ai, a.stride, bj, cij, ldc, n, alpha, beta);
       else
-        edge_kernel<L>(rows, vecs)(kc, ai, a.stride, bj, b.stride, cij, ldc, n, alpha, beta);
+        edge_kernel<L, BSource>(rows, vecs)(kc, ai, a.stride, bj, cij, ldc, n, alpha, beta);
     }
   }
 }
@@ -232,8 +236,12 @@ void gemm_block(const Problem& p, std::size_t i0, std::size_t M, std::size_t j0,
   // Likewise B: with one row tile at most (M <= kMR) each value of B is used once, so B is read
   // where it lies, when it runs along the columns (B, not B^T). Only a ragged last strip is
   // packed, so that the kernel's loads stay whole vectors. (2 x 256 x 784: 42 -> 110 GFLOPS.)
-  // Rows given one by one (sgemm_rows) are not a strided matrix the kernel could read: always packed.
-  const bool pack_b_panel = p.tb || p.b_rows || M > std::size_t(kMR);
+  // Rows given one by one (sgemm_rows: a convolution's shifted rows of an image) are read in place
+  // for a few more row tiles: they overlap (the taps of one channel are the same plane shifted), so
+  // a column tile of them is a few cache lines per channel, hot for every row tile, and packing
+  // them cost as much as the multiply-adds (16 or 32 output channels per value).
+  const std::size_t in_place_rows = p.b_rows ? kRowsInPlaceMaxM : std::size_t(kMR);
+  const bool pack_b_panel = p.tb || M > in_place_rows;
   float* bp = scratch_b.get(kKC * ((std::min(N, kNC) + kNR - 1) / kNR * kNR));
   float* ap = pack_a_block ? scratch_a.get(kMC * kKC) : nullptr;
 
@@ -257,14 +265,19 @@ void gemm_block(const Problem& p, std::size_t i0, std::size_t M, std::size_t j0,
           pack_a(p, i0 + ic, mc, pc, kc, ap);
           a = {ap, kMR, kc};
         }
-        auto tiles = [&](const Operand& b, std::size_t col, std::size_t ncols) {
+        auto tiles = [&](const auto& b_tile, std::size_t col, std::size_t ncols) {
           if (pack_a_block || p.ta)
-            tile_block<ALayout::kKMajor>(mc, ncols, kc, a, b, c + col, p.ldc, p.alpha, beta);
+            tile_block<ALayout::kKMajor>(mc, ncols, kc, a, b_tile, c + col, p.ldc, p.alpha, beta);
           else
-            tile_block<ALayout::kRows>(mc, ncols, kc, a, b, c + col, p.ldc, p.alpha, beta);
+            tile_block<ALayout::kRows>(mc, ncols, kc, a, b_tile, c + col, p.ldc, p.alpha, beta);
         };
-        if (in_place > 0) tiles({p.b_at(pc, j0 + jc), p.ldb, 1}, 0, in_place);
-        if (in_place < nc) tiles({bp, kNR, kc}, in_place, nc - in_place);
+        const std::size_t j = j0 + jc;  // op(B)'s column where this panel starts
+        if (in_place > 0 && p.b_rows)
+          tiles([&](std::size_t jr) { return RowsB{p.b_rows + pc, j + jr}; }, 0, in_place);
+        else if (in_place > 0)
+          tiles([&](std::size_t jr) { return StridedB{p.b_at(pc, j + jr), p.ldb}; }, 0, in_place);
+        if (in_place < nc)
+          tiles([&](std::size_t jr) { return StridedB{bp + jr * kc, kNR}; }, in_place, nc - in_place);
       }
     }
   }
@@ -384,12 +397,15 @@ bool thin_product(const Problem& p, std::size_t M, std::size_t N) {
 // transpose all of B into panels, a pass over megabytes for 150 numbers. Instead a tile of R x Q
 // dot products keeps one sixteen-lane accumulator per output (Sum16: the same bits on every
 // machine), reading sixteen values of k from each of its R rows of A and Q rows of B at a time
-// (R + Q loads for R*Q multiply-adds), and sums each accumulator's lanes once, at the end. (On one core: 6 x 25 x 50176 from 75 to 122 GFLOPS,
+// (R + Q loads for R*Q multiply-adds), and sums each accumulator's lanes once, at the end. The rows
+// of B may also be given one by one (sgemm_rows): the 16 -> 16 channel 3x3 convolutions' weight
+// gradient reads its shifted rows in place this way (16 x 144 outputs over a chunk's positions:
+// 10.1 -> 8.3 ms per layer and batch of 128 on one Zen 5 core, against transposing them into panels). (On one core: 6 x 25 x 50176 from 75 to 122 GFLOPS,
 // 16 x 150 x 6400 from 129 to 157.) The tile, kDotR x kDotQ, is in gemm_kernel.hpp.
 
-template <int R, int Q>
-void dot_tile(std::size_t K, const float* A, std::size_t lda, const float* B, std::size_t ldb,
-              float alpha, float beta, float* C, std::size_t ldc) {
+template <int R, int Q, class BSource>
+void dot_tile(std::size_t K, const float* A, std::size_t lda, const BSource& B, float alpha, float beta, float* C,
+              std::size_t ldc) {
   constexpr int L = Sum16::kLanes;
   Sum16 acc[R][Q];
   for (int r = 0; r < R; ++r)
@@ -397,7 +413,7 @@ void dot_tile(std::size_t K, const float* A, std::size_t lda, const float* B, st
   auto step = [&](std::size_t k, int n) {  // acc[r][q] += A[r, k : k+n] * B[q, k : k+n], lane by lane
     Sum16 a[R], b[Q];
     for (int r = 0; r < R; ++r) a[r] = n == L ? Sum16::load(A + r * lda + k) : Sum16::load(A + r * lda + k, n);
-    for (int q = 0; q < Q; ++q) b[q] = n == L ? Sum16::load(B + q * ldb + k) : Sum16::load(B + q * ldb + k, n);
+    for (int q = 0; q < Q; ++q) b[q] = n == L ? Sum16::load(B.row(q) + k) : Sum16::load(B.row(q) + k, n);
     for (int r = 0; r < R; ++r)
       for (int q = 0; q < Q; ++q) acc[r][q] = fma(a[r], b[q], acc[r][q]);
   };
@@ -411,18 +427,18 @@ void dot_tile(std::size_t K, const float* A, std::size_t lda, const float* B, st
     }
 }
 
-using DotTileFn = void (*)(std::size_t, const float*, std::size_t, const float*, std::size_t, float, float,
-                           float*, std::size_t);
+template <class BSource>
+using DotTileFn = void (*)(std::size_t, const float*, std::size_t, const BSource&, float, float, float*, std::size_t);
 
 // dot_tile<rows, cols> for the ragged edges, picked at run time.
-template <int R = kDotR, int Q = kDotQ>
-DotTileFn dot_tile_for(int rows, int cols) {
+template <class BSource, int R = kDotR, int Q = kDotQ>
+DotTileFn<BSource> dot_tile_for(int rows, int cols) {
   if constexpr (R == 0 || Q == 0) {
     return nullptr;
   } else {
-    if (rows < R) return dot_tile_for<R - 1, Q>(rows, cols);
-    if (cols < Q) return dot_tile_for<R, Q - 1>(rows, cols);
-    return &dot_tile<R, Q>;
+    if (rows < R) return dot_tile_for<BSource, R - 1, Q>(rows, cols);
+    if (cols < Q) return dot_tile_for<BSource, R, Q - 1>(rows, cols);
+    return &dot_tile<R, Q, BSource>;
   }
 }
 
@@ -450,8 +466,13 @@ void long_dot_products(const Problem& p, std::size_t M, std::size_t N, int threa
     for (std::size_t t = 0; t < row_tiles * col_tiles; ++t) {
       const std::size_t i = t / col_tiles * kDotR, j = t % col_tiles * kDotQ;
       const int rows = int(std::min<std::size_t>(kDotR, M - i)), cols = int(std::min<std::size_t>(kDotQ, N - j));
-      dot_tile_for(rows, cols)(kc, p.A + i * p.lda + k0, p.lda, p.B + j * p.ldb + k0, p.ldb, p.alpha, beta,
-                               p.C + i * p.ldc + j, p.ldc);
+      const float* a = p.A + i * p.lda + k0;
+      float* c = p.C + i * p.ldc + j;
+      if (p.b_rows)  // B's rows j, j + 1, ... from where they lie
+        dot_tile_for<RowsB>(rows, cols)(kc, a, p.lda, RowsB{p.b_rows + j, k0}, p.alpha, beta, c, p.ldc);
+      else
+        dot_tile_for<StridedB>(rows, cols)(kc, a, p.lda, StridedB{p.B + j * p.ldb + k0, p.ldb}, p.alpha, beta, c,
+                                           p.ldc);
     }
   }
 }
@@ -561,7 +582,9 @@ void sgemm_rows(Trans trans_a, Trans trans_b, std::size_t M, std::size_t N, std:
   if (M == 0 || N == 0) return;
   if (K == 0 || alpha == 0.0f) return scale_c(M, N, beta, C, ldc);
   const Problem p{trans_a == Trans::Yes, trans_b == Trans::Yes, K, alpha, A, lda, nullptr, 0, beta, C, ldc, b_rows};
-  blocked_product(p, M, N, threads_for(M, N, K));
+  const int threads = threads_for(M, N, K);
+  if (is_long_dot_product(p, M, N)) return long_dot_products(p, M, N, threads);
+  blocked_product(p, M, N, threads);
 }
 
 void matmul(const Tensor& A, const Tensor& B, Tensor& C, Trans trans_a, Trans trans_b, float alpha,

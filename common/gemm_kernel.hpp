@@ -165,14 +165,30 @@ inline void pack_transposed(const Row& row, int rows, std::size_t kc, float* dst
 //            (a_stride = lda), used when packing would not pay for itself (see gemm.cpp).
 enum class ALayout { kKMajor, kRows };
 
+// Where the micro-kernel finds row k of its tile's B (V * kW floats from b.row(k)); gemm.cpp's dot
+// tiles read their rows of B through the same two types.
+//   StridedB: rows `stride` apart: a packed B micro-panel (stride kNR, zero-padded past the last
+//             column) or B itself (stride ldb, only where the tile is whole).
+//   RowsB:    row k from rows[k] + col: B given row by row (sgemm_rows, a convolution's shifted
+//             rows), read where it lies; only where the tile is whole.
+// Either way the loads are whole vectors.
+struct StridedB {
+  const float* p;
+  std::size_t stride;
+  const float* row(std::size_t k) const { return p + k * stride; }
+};
+struct RowsB {
+  const float* const* rows;
+  std::size_t col;
+  const float* row(std::size_t k) const { return rows[k] + col; }
+};
+
 // C[0:R, 0:n] = alpha * (op(A) op(B))[tile] + beta * C[0:R, 0:n]       (n <= V * kW)
 //
-// b holds kc rows of V * kW floats, b_stride apart: a packed B micro-panel (b_stride = kNR,
-// zero-padded past column n) or B itself (b_stride = ldb, only where the tile is whole), so its
-// loads are always whole vectors. beta == 0 never reads C (C may hold NaN, as BLAS allows).
-template <int R, int V, ALayout L>
-inline void micro_kernel(std::size_t kc, const float* a, std::size_t a_stride, const float* b,
-                         std::size_t b_stride, float* c, std::size_t ldc, int n, float alpha, float beta) {
+// beta == 0 never reads C (C may hold NaN, as BLAS allows).
+template <int R, int V, ALayout L, class BSource>
+inline void micro_kernel(std::size_t kc, const float* a, std::size_t a_stride, const BSource& b, float* c,
+                         std::size_t ldc, int n, float alpha, float beta) {
   // Ask for the tile of C now, so its cache lines arrive while the k loop runs instead of
   // stalling the write-back (C's rows are far apart: each is a separate stream).
   for (int r = 0; r < R; ++r) {
@@ -193,8 +209,9 @@ inline void micro_kernel(std::size_t kc, const float* a, std::size_t a_stride, c
   // The hot loop: R*V independent multiply-add chains keep both FMA units busy despite each FMA's
   // 4-cycle latency (that takes at least 2 units x 4 cycles = 8 chains in flight).
   for (std::size_t k = 0; k < kc; ++k) {
+    const float* bk = b.row(k);
     Vec bv[V];
-    for (int v = 0; v < V; ++v) bv[v] = Vec::load(b + v * kW);
+    for (int v = 0; v < V; ++v) bv[v] = Vec::load(bk + v * kW);
     for (int r = 0; r < R; ++r) {
       const float x = L == ALayout::kKMajor ? a[r] : r < H ? a[r * a_stride] : a_hi[(r - H) * a_stride];
       const Vec ar = Vec::broadcast(x);
@@ -202,7 +219,6 @@ inline void micro_kernel(std::size_t kc, const float* a, std::size_t a_stride, c
     }
     a += L == ALayout::kKMajor ? a_stride : 1;
     a_hi += 1;
-    b += b_stride;
   }
 
   // Write back: C = alpha * acc + beta * C, whole vectors where the tile is full, masked at the
