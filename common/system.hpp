@@ -12,13 +12,6 @@ double peak_rss_mb();
 // returns the number in effect.
 int set_threads(int threads);
 
-// Keeps the memory the program frees for its own later use instead of handing it back to the
-// kernel. A training step allocates its activations and gradients (tens to hundreds of MB) and frees
-// them at its end; by default glibc returns blocks that large to the kernel (mmap and munmap, or a
-// trim of the heap's top), so the next step faults every page in anew and the kernel zeroes each
-// one. Holding on costs nothing but the peak the program already reached. Call it first in main.
-void keep_freed_memory();
-
 class Stopwatch {
  public:
   Stopwatch() : start_(std::chrono::steady_clock::now()) {}

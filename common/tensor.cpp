@@ -1,5 +1,7 @@
 #include "common/tensor.hpp"
 
+#include "common/storage.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <new>
@@ -22,16 +24,12 @@ std::size_t shape_size(const Shape& shape) {
   return n;
 }
 
-void Tensor::FreeDeleter::operator()(float* p) const { std::free(p); }
+void Tensor::Release::operator()(float* p) const { release_storage(p, bytes); }
 
 std::shared_ptr<float[]> Tensor::allocate(std::size_t count) {
   if (count == 0) return nullptr;
-  // aligned_alloc wants the byte count to be a multiple of the alignment.
-  constexpr std::size_t kAlign = 64;
-  std::size_t bytes = (count * sizeof(float) + kAlign - 1) / kAlign * kAlign;
-  void* p = std::aligned_alloc(kAlign, bytes);
-  if (!p) throw std::bad_alloc();
-  return std::shared_ptr<float[]>(static_cast<float*>(p), FreeDeleter{});
+  const std::size_t bytes = count * sizeof(float);
+  return std::shared_ptr<float[]>(allocate_storage(bytes), Release{bytes});
 }
 
 Tensor::Tensor(Shape shape) : Tensor(std::move(shape), 0.0f) {}

@@ -5,11 +5,12 @@
 // element (i0, ..., in-1) lives at offset sum_k i_k * stride_k, where
 // stride_{n-1} = 1 and stride_k = stride_{k+1} * d_{k+1}.
 //
-// Storage is 64-byte aligned (one cache line, one AVX-512 register), owned by the
-// tensor, copied by the copy constructor and stolen (cheaply) by moves. Two exceptions, for data
-// parallelism: shared_view() makes a second tensor over the same storage (chapter 02's replicas
-// read the model's weights in place instead of copying them before every batch), and part_view()
-// one over a part of it (chapter 09's gradients live inside the flat buckets that are all-reduced).
+// Storage is 64-byte aligned (one cache line, one AVX-512 register; common/storage.hpp hands it
+// out and reuses freed blocks), owned by the tensor, copied by the copy constructor and stolen
+// (cheaply) by moves. Two exceptions, for data parallelism: shared_view() makes a second tensor
+// over the same storage (chapter 02's replicas read the model's weights in place instead of
+// copying them before every batch), and part_view() one over a part of it (chapter 09's gradients
+// live inside the flat buckets that are all-reduced).
 #pragma once
 
 #include <cstddef>
@@ -96,7 +97,8 @@ class Tensor {
   void copy_from(const Tensor& other);
 
  private:
-  struct FreeDeleter {
+  struct Release {  // gives the storage back to common/storage.hpp's cache
+    std::size_t bytes;
     void operator()(float* p) const;
   };
   static std::shared_ptr<float[]> allocate(std::size_t count);

@@ -208,7 +208,6 @@ CLI::Validator in_range(double low, bool low_inclusive, double high, bool high_i
 }  // namespace
 
 int main(int argc, char** argv) {
-  keep_freed_memory();  // every step allocates and frees ~100 MB of activations: keep them
   CLI::App app{"Train a BN-CNN, VGG-style network, ResNet or plain deep CNN on Fashion-MNIST (chapter 05)"};
   std::string model_name = "bn-cnn", optimizer_name = "momentum", schedule_name = "cosine", data_flag, out_dir,
               save_path, load_path, checkpoint_path, resume_path;

@@ -106,7 +106,6 @@ std::u32string decode_flag(const std::string& flag, const std::string& text) {
 
 int main(int argc, char** argv) {
   Stopwatch wall;
-  keep_freed_memory();  // every step allocates and frees about 100 MB (common/system.hpp)
   CLI::App app{"Train a character-level GPT (chapter 06) and sample from it"};
   GPTConfig config;
   bool untied = false, recompute = false;

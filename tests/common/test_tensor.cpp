@@ -1,7 +1,9 @@
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <utility>
+#include <vector>
 
+#include "common/storage.hpp"
 #include "common/tensor.hpp"
 
 using namespace dlfs;
@@ -107,4 +109,43 @@ TEST_CASE("Tensor fill sets every element", "[common][tensor]") {
   for (float v : t) CHECK(v == 2.5f);
   t.zero();
   for (float v : t) CHECK(v == 0.0f);
+}
+
+TEST_CASE("Freed storage of a large tensor is reused for the next of its size; small storage is not cached",
+          "[common][tensor][storage]") {
+  const std::size_t large = kMinCachedBytes / sizeof(float) * 2;  // floats: twice the smallest cached block
+  const StorageStats before = storage_stats();
+  const float* first = nullptr;
+  {
+    Tensor a = Tensor::uninitialized({large});
+    first = a.data();
+    CHECK(storage_stats().live_bytes == before.live_bytes + large * sizeof(float));
+  }
+  Tensor b({large});  // the same size: the block just freed, zero-filled again
+  if (storage_cache_enabled()) {
+    CHECK(b.data() == first);
+    CHECK(storage_stats().reused == before.reused + 1);
+  }
+  CHECK(reinterpret_cast<std::uintptr_t>(b.data()) % 64 == 0);
+  for (float v : b) REQUIRE(v == 0.0f);
+  // Another size never takes it, and a small block never waits in the cache.
+  const std::size_t cached = storage_stats().cached_bytes;
+  { Tensor small({16}); }
+  CHECK(storage_stats().cached_bytes == cached);
+  Tensor c({large + 16});
+  CHECK(c.data() != b.data());
+  CHECK(storage_stats().live_bytes == before.live_bytes + (2 * large + 16) * sizeof(float));
+}
+
+TEST_CASE("The storage cache never holds more than the most that was ever live", "[common][tensor][storage]") {
+  // Two phases of the same volume in sizes the other cannot use (and no other test uses): kept
+  // whole, the second phase's blocks would double what the cache holds beyond the peak.
+  const std::size_t n = 64, base = kMinCachedBytes / sizeof(float) * 3;
+  for (std::size_t phase = 0; phase < 2; ++phase) {
+    std::vector<Tensor> blocks;
+    for (std::size_t i = 0; i < n; ++i) blocks.push_back(Tensor::uninitialized({base + 16 * (phase * n + i)}));
+  }
+  const StorageStats s = storage_stats();
+  CHECK(s.cached_bytes <= s.peak_live_bytes);
+  CHECK(s.peak_live_bytes >= s.live_bytes);
 }
