@@ -17,6 +17,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "common/gemm_kernel.hpp"
 
@@ -58,7 +59,8 @@ using namespace gemm_detail;
 constexpr std::size_t kKC = 512;
 constexpr std::size_t kMC = std::size_t(kMR) * 12;
 constexpr std::size_t kNC = 2048;
-// B given row by row (sgemm_rows) is read in place, not packed, for products of at most this many rows.
+// B given row by row (sgemm_rows) is read in place, not packed, by a thread whose part of C has at
+// most this many rows.
 constexpr std::size_t kRowsInPlaceMaxM = 64;
 // Products of at most this many rows with a wider transposed B are solved transposed (below).
 constexpr std::size_t kShortRows = 64;
@@ -210,7 +212,7 @@ void tile_block(std::size_t mc, std::size_t nc, std::size_t kc, const Operand& a
     const int n = int(std::min<std::size_t>(kNR, nc - jr));
     const int vecs = (n + kW - 1) / kW;
     const auto bj = b_tile(jr);
-    using BSource = decltype(bj);
+    using BSource = std::remove_cv_t<decltype(bj)>;
     for (std::size_t ir = 0; ir < mc; ir += kMR) {
       const int rows = int(std::min<std::size_t>(kMR, mc - ir));
       const float* ai = a.p + ir * a.tile_step;
@@ -397,11 +399,14 @@ bool thin_product(const Problem& p, std::size_t M, std::size_t N) {
 // transpose all of B into panels, a pass over megabytes for 150 numbers. Instead a tile of R x Q
 // dot products keeps one sixteen-lane accumulator per output (Sum16: the same bits on every
 // machine), reading sixteen values of k from each of its R rows of A and Q rows of B at a time
-// (R + Q loads for R*Q multiply-adds), and sums each accumulator's lanes once, at the end. The rows
-// of B may also be given one by one (sgemm_rows): the 16 -> 16 channel 3x3 convolutions' weight
-// gradient reads its shifted rows in place this way (16 x 144 outputs over a chunk's positions:
-// 10.1 -> 8.3 ms per layer and batch of 128 on one Zen 5 core, against transposing them into panels). (On one core: 6 x 25 x 50176 from 75 to 122 GFLOPS,
-// 16 x 150 x 6400 from 129 to 157.) The tile, kDotR x kDotQ, is in gemm_kernel.hpp.
+// (R + Q loads for R*Q multiply-adds), and sums each accumulator's lanes once, at the end. (On one
+// core: 6 x 25 x 50176 from 75 to 122 GFLOPS, 16 x 150 x 6400 from 129 to 157.) The tile,
+// kDotR x kDotQ, is in gemm_kernel.hpp.
+//
+// The rows of B may also be given one by one (sgemm_rows): the 16 -> 16 channel 3x3 convolutions'
+// weight gradient reads its shifted rows in place this way (16 x 144 outputs over a chunk's
+// positions: 10.1 -> 8.3 ms per layer and batch of 128 on one Zen 5 core, against transposing the
+// rows into panels).
 
 template <int R, int Q, class BSource>
 void dot_tile(std::size_t K, const float* A, std::size_t lda, const BSource& B, float alpha, float beta, float* C,

@@ -10,10 +10,11 @@
 // and the next request for that size takes it: after the first step, every block a step needs is
 // one it had before, and the peak is the step's own.
 //
-// The cache never holds more than the most the program ever had live at once (peak_live_bytes):
-// a program whose sizes change (another batch size, a longer sequence) keeps at most that much
-// it no longer uses. Built with AddressSanitizer, nothing is cached, so that every use of a freed
-// tensor is still caught.
+// The cache never holds more than the most the program ever had live at once (peak_live_bytes).
+// When a released block does not fit under that, blocks of other sizes are freed to make room: a
+// program whose sizes change (another batch size, a longer sequence) keeps the sizes it uses now,
+// and at most peak_live_bytes of them. Built with AddressSanitizer, nothing is cached, so that
+// every use of a freed tensor is still caught.
 #pragma once
 
 #include <cstddef>
@@ -32,6 +33,8 @@ struct StorageStats {
   std::size_t reused = 0;           // requests served from the cache so far
 };
 StorageStats storage_stats();
+// Frees every cached block (a program done with one phase of work, or a test that needs the cache empty).
+void release_cached_storage();
 // Whether released blocks are cached at all (not under AddressSanitizer).
 bool storage_cache_enabled();
 // Blocks smaller than this go straight back to the C library, whose own free lists serve small

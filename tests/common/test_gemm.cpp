@@ -293,9 +293,11 @@ TEST_CASE("sgemm_rows reads B row by row from anywhere, like sgemm on the rows g
   // random offset into one buffer. Up to M = 64 rows B is read in place (whole column tiles; the
   // ragged strip packed), beyond that packed: 16 and 64 in place, 64 x 100 x 600 on two threads,
   // 70 and 96 packed; 600 is deeper than one cache slice; 13 and 7 leave ragged edges everywhere;
-  // A B^T with K >= 1024 and few outputs (16 x 40 x 1500) is the dot-product path.
+  // A B^T with K >= 1024 and few outputs (16 x 40 x 1500, and 15 x 37 x 1500 for ragged tiles) is
+  // the dot-product path.
   for (auto [M, N, K] : {std::tuple<std::size_t, std::size_t, std::size_t>{1, 1, 1}, {5, 17, 9}, {16, 300, 144},
-                         {13, 7, 29}, {64, 100, 600}, {70, 33, 600}, {96, 300, 600}, {16, 40, 1500}})
+                         {13, 7, 29}, {64, 100, 600}, {70, 33, 600}, {96, 300, 600}, {16, 40, 1500},
+                         {15, 37, 1500}})
     for (Trans ta : kBoth)
       for (Trans tb : kBoth)
         for (auto [alpha, beta] : {std::pair{1.0f, 0.0f}, {-2.0f, 0.25f}}) {

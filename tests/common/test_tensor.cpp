@@ -113,6 +113,7 @@ TEST_CASE("Tensor fill sets every element", "[common][tensor]") {
 
 TEST_CASE("Freed storage of a large tensor is reused for the next of its size; small storage is not cached",
           "[common][tensor][storage]") {
+  release_cached_storage();  // whatever the tests before left there
   const std::size_t large = kMinCachedBytes / sizeof(float) * 2;  // floats: twice the smallest cached block
   const StorageStats before = storage_stats();
   const float* first = nullptr;
@@ -121,31 +122,44 @@ TEST_CASE("Freed storage of a large tensor is reused for the next of its size; s
     first = a.data();
     CHECK(storage_stats().live_bytes == before.live_bytes + large * sizeof(float));
   }
-  Tensor b({large});  // the same size: the block just freed, zero-filled again
-  if (storage_cache_enabled()) {
-    CHECK(b.data() == first);
-    CHECK(storage_stats().reused == before.reused + 1);
+  {
+    Tensor b({large});  // the same size: the block just freed, zero-filled again
+    if (storage_cache_enabled()) {
+      CHECK(b.data() == first);
+      CHECK(storage_stats().reused == before.reused + 1);
+    }
+    CHECK(reinterpret_cast<std::uintptr_t>(b.data()) % 64 == 0);
+    for (float v : b) REQUIRE(v == 0.0f);
   }
-  CHECK(reinterpret_cast<std::uintptr_t>(b.data()) % 64 == 0);
-  for (float v : b) REQUIRE(v == 0.0f);
-  // Another size never takes it, and a small block never waits in the cache.
+  // The block waits in the cache again; a small block never joins it, and another size never takes it.
   const std::size_t cached = storage_stats().cached_bytes;
+  CHECK(cached == (storage_cache_enabled() ? large * sizeof(float) : 0));
   { Tensor small({16}); }
   CHECK(storage_stats().cached_bytes == cached);
   Tensor c({large + 16});
-  CHECK(c.data() != b.data());
-  CHECK(storage_stats().live_bytes == before.live_bytes + (2 * large + 16) * sizeof(float));
+  CHECK(c.data() != first);
+  CHECK(storage_stats().cached_bytes == cached);
+  CHECK(storage_stats().live_bytes == before.live_bytes + (large + 16) * sizeof(float));
 }
 
-TEST_CASE("The storage cache never holds more than the most that was ever live", "[common][tensor][storage]") {
+TEST_CASE("The storage cache keeps the sizes in use, and never more than the most that was ever live",
+          "[common][tensor][storage]") {
+  release_cached_storage();
   // Two phases of the same volume in sizes the other cannot use (and no other test uses): kept
-  // whole, the second phase's blocks would double what the cache holds beyond the peak.
+  // whole, the second phase's blocks would double what the cache holds beyond the peak; the cache
+  // makes room for them by freeing the first phase's.
   const std::size_t n = 64, base = kMinCachedBytes / sizeof(float) * 3;
+  auto size_of = [&](std::size_t phase, std::size_t i) { return base + 16 * (phase * n + i); };
   for (std::size_t phase = 0; phase < 2; ++phase) {
     std::vector<Tensor> blocks;
-    for (std::size_t i = 0; i < n; ++i) blocks.push_back(Tensor::uninitialized({base + 16 * (phase * n + i)}));
+    for (std::size_t i = 0; i < n; ++i) blocks.push_back(Tensor::uninitialized({size_of(phase, i)}));
   }
   const StorageStats s = storage_stats();
   CHECK(s.cached_bytes <= s.peak_live_bytes);
   CHECK(s.peak_live_bytes >= s.live_bytes);
+  if (!storage_cache_enabled()) return;
+  // Every block of the second phase is there to be reused.
+  std::vector<Tensor> again;
+  for (std::size_t i = 0; i < n; ++i) again.push_back(Tensor::uninitialized({size_of(1, i)}));
+  CHECK(storage_stats().reused == s.reused + n);
 }
