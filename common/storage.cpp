@@ -37,6 +37,11 @@ struct Cache {
   std::uint64_t releases = 0;
   StorageStats stats;
 
+  void count_live(std::size_t bytes) {
+    stats.live_bytes += bytes;
+    stats.peak_live_bytes = std::max(stats.peak_live_bytes, stats.live_bytes);
+  }
+
   // Frees the longest-cached blocks until `room` more bytes fit under the cap (or none are left):
   // the sizes a program has released lately win over those it used to. Each list is in release
   // order (reuse takes its newest), so the oldest block overall is the oldest of the lists' fronts.
@@ -66,36 +71,39 @@ std::size_t rounded(std::size_t bytes) { return (bytes + kAlign - 1) / kAlign * 
 
 float* allocate_storage(std::size_t bytes) {
   bytes = rounded(bytes);
+  auto fresh = [bytes] {
+    void* block = std::aligned_alloc(kAlign, bytes);  // wants a multiple of the alignment: rounded
+    if (!block) throw std::bad_alloc();
+    return static_cast<float*>(block);
+  };
+  if (bytes < kMinCachedBytes) return fresh();  // small: the C library's own free lists, no lock
   Cache& c = cache();
-  float* block = nullptr;
   {
     std::lock_guard<std::mutex> lock(c.mutex);
     auto it = c.free_blocks.find(bytes);
     if (it != c.free_blocks.end() && !it->second.empty()) {
-      block = it->second.back().block;
+      float* block = it->second.back().block;
       it->second.pop_back();
       c.stats.cached_bytes -= bytes;
       ++c.stats.reused;
+      c.count_live(bytes);
+      return block;
     }
   }
-  if (!block) {
-    block = static_cast<float*>(std::aligned_alloc(kAlign, bytes));  // wants a multiple of the alignment: rounded
-    if (!block) throw std::bad_alloc();
-  }
+  float* block = fresh();
   std::lock_guard<std::mutex> lock(c.mutex);
-  c.stats.live_bytes += bytes;
-  c.stats.peak_live_bytes = std::max(c.stats.peak_live_bytes, c.stats.live_bytes);
+  c.count_live(bytes);
   return block;
 }
 
 void release_storage(float* block, std::size_t bytes) {
   if (!block) return;
   bytes = rounded(bytes);
-  Cache& c = cache();
-  {
+  if (bytes >= kMinCachedBytes) {
+    Cache& c = cache();
     std::lock_guard<std::mutex> lock(c.mutex);
     c.stats.live_bytes -= bytes;
-    if (kCache && bytes >= kMinCachedBytes && bytes <= c.stats.peak_live_bytes) {
+    if (kCache && bytes <= c.stats.peak_live_bytes) {
       c.make_room(bytes);
       try {
         c.free_blocks[bytes].push_back({block, c.releases++});  // may allocate: a deleter must not

@@ -26,6 +26,7 @@ float* allocate_storage(std::size_t bytes);
 // Gives back a block from allocate_storage with the same `bytes`: cached, or freed.
 void release_storage(float* block, std::size_t bytes);
 
+// Counted over blocks of at least kMinCachedBytes, the only ones the cache deals with.
 struct StorageStats {
   std::size_t live_bytes = 0;       // in blocks allocated and not yet released
   std::size_t peak_live_bytes = 0;  // the most live_bytes has been
