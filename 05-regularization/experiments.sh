@@ -85,8 +85,8 @@ draw_batch_norm() {
 depth() {
   for n in 3 9; do
     local layers=$((6 * n + 2))
-    run depth "plain$layers" --model plain --blocks "$n" --epochs 6
-    run depth "resnet$layers" --model resnet --blocks "$n" --epochs 6
+    run depth "plain$layers" --model plain --blocks "$n" --epochs 6 --label-smoothing 0
+    run depth "resnet$layers" --model resnet --blocks "$n" --epochs 6 --label-smoothing 0
   done
   draw_depth
 }

@@ -60,7 +60,8 @@ std::vector<EpochLog> Trainer::fit(std::size_t epochs, const Examples* validatio
 }
 
 Evaluation Trainer::evaluate(const Examples& data) {
-  return dlfs::evaluate(model_, options_.loss, data, options_.eval_batch_size);
+  return dlfs::evaluate(model_, options_.evaluation_loss ? options_.evaluation_loss : options_.loss, data,
+                       options_.eval_batch_size);
 }
 
 void Trainer::save_checkpoint(const std::string& path) {

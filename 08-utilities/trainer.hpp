@@ -76,6 +76,9 @@ class Callback {
 
 struct TrainerOptions {
   Loss loss = softmax_cross_entropy;
+  // What evaluate() reports as the loss; empty: `loss`. A training loss made for training only
+  // (chapter 05's label smoothing) is then not what the validation loss measures.
+  Loss evaluation_loss;
   std::size_t eval_batch_size = 500;
   // As in chapter 02's TrainOptions: slices of at most micro_batch examples, and replicas of the
   // model each trained by a thread of its own.
@@ -108,7 +111,7 @@ class Trainer {
   // Returns this call's epoch logs. Throws TrainingDiverged (chapter 02) when the loss or a
   // gradient stops being finite: the model keeps its last finite weights, and no callback runs.
   std::vector<EpochLog> fit(std::size_t epochs, const Examples* validation = nullptr);
-  // Chapter 02's evaluate with this trainer's loss.
+  // Chapter 02's evaluate with this trainer's evaluation loss.
   Evaluation evaluate(const Examples& data);
 
   // Asks fit() to return after the current batch. A stop in the middle of an epoch (a time budget)

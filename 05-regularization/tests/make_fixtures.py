@@ -21,6 +21,8 @@ num_batches_tracked is left out, as our layers have no such buffer), and:
   residual_identity          projection shortcut (3 -> 4 channels, stride 2) or the identity (4 -> 4): one
                              training step (input, output, doutput, grad.input, grad.<every trainable tensor>,
                              after.<running statistic>), then eval.input, eval.output in evaluation mode.
+  label_smoothing            CrossEntropyLoss(label_smoothing=0.1) on logits (6, 5) and labels (6,) (stored
+                             as floats): loss, grad.logits.
 
 BN's weight and bias are drawn at random (not PyTorch's 1 and 0), so a wrong use of gamma or beta
 shows. The stored weights and inputs are float32; outputs and gradients are computed from exactly
@@ -133,6 +135,17 @@ def residual_fixture(file_name, cin, cout, stride, seed):
     write_safetensors(os.path.join(OUT, file_name), tensors, GENERATOR)
 
 
+def label_smoothing_fixture(seed):
+    torch.manual_seed(seed)
+    logits = 3.0 * torch.randn(6, 5)
+    labels = torch.randint(0, 5, (6,))
+    z64 = logits.double().requires_grad_()
+    loss = torch.nn.CrossEntropyLoss(label_smoothing=0.1)(z64, labels)
+    loss.backward()
+    tensors = {"logits": logits, "labels": labels.float(), "loss": loss.detach().reshape(1), "grad.logits": z64.grad}
+    write_safetensors(os.path.join(OUT, "label_smoothing.safetensors"), tensors, GENERATOR)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     batch_norm_fixture("batchnorm2d.safetensors", torch.nn.BatchNorm2d(3), (4, 3, 5, 5), 501)
@@ -140,3 +153,4 @@ if __name__ == "__main__":
     layer_norm_fixture(503)
     residual_fixture("residual_projection.safetensors", 3, 4, 2, 504)
     residual_fixture("residual_identity.safetensors", 4, 4, 1, 505)
+    label_smoothing_fixture(506)

@@ -145,6 +145,29 @@ TEST_CASE("The Trainer trains labels per position and real values, with their me
   }
 }
 
+TEST_CASE("The Trainer trains with its loss and evaluates with its evaluation loss", "[08-utilities][trainer]") {
+  Rng rng(5);
+  const Examples data = blobs(40);
+  Sequential model = make_mlp(2, {8}, 3, "relu", rng);
+  SGD sgd(model.parameters(), 0.1f);
+  DataLoader loader(data, batches_of(10), rng);
+  TrainerOptions options;
+  // A training loss that differs from the reported one: twice the cross-entropy.
+  options.loss = [](const Tensor& z, const Targets& y) {
+    LossAndGrad l = softmax_cross_entropy(z, y);
+    l.loss *= 2;
+    for (float& g : l.grad) g *= 2;
+    return l;
+  };
+  Trainer trainer(model, sgd, loader, options);
+  const auto logs = trainer.fit(1, &data);
+  CHECK(logs.back().validation.loss == Approx(2 * evaluate(model, softmax_cross_entropy, data).loss));
+
+  options.evaluation_loss = softmax_cross_entropy;
+  Trainer reporting_plain(model, sgd, loader, options);
+  CHECK(reporting_plain.evaluate(data).loss == evaluate(model, softmax_cross_entropy, data).loss);
+}
+
 TEST_CASE("The Trainer stops a diverged run and callbacks never see it", "[08-utilities][trainer][diverged]") {
   Rng rng(1);
   Sequential model = make_mlp(2, {8}, 3, "relu", rng);
