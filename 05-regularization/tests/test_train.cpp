@@ -97,6 +97,7 @@ TEST_CASE("The train example reports bad flags in one line and exits 1", "[05-re
   require_one_line_error(run_train(dir, "--batch 1" + data), "--batch");
   require_one_line_error(run_train(dir, "--lr 0" + data), "must be in (0, 100], not 0");
   require_one_line_error(run_train(dir, "--weight-decay -1" + data), "--weight-decay");
+  require_one_line_error(run_train(dir, "--label-smoothing 1" + data), "--label-smoothing: must be in [0, 1), not 1");
   require_one_line_error(run_train(dir, "--optimizer adagrad" + data), "--optimizer");
   require_one_line_error(run_train(dir, "--frobnicate" + data), "frobnicate");
   require_one_line_error(run_train(dir, "--model resnet --no-batch-norm" + data),
