@@ -18,7 +18,9 @@
 namespace dlfs {
 
 // Softmax cross-entropy against labels smoothed by eps in [0, 1): logits (B, C) with labels (B),
-// or (B, T, C) with labels (B, T). eps = 0 is softmax_cross_entropy exactly.
+// or (B, T, C) with labels (B, T). eps = 0 is softmax_cross_entropy exactly. Averaged over the n
+// labels that are not kIgnoreIndex; ignored rows get neither loss nor gradient. Throws
+// std::invalid_argument for eps outside [0, 1) and for what softmax_cross_entropy refuses.
 LossAndGrad label_smoothing_cross_entropy(const Tensor& logits, const Targets& labels, float eps);
 
 // The same as a Loss for the training loop. Throws std::invalid_argument for eps outside [0, 1).

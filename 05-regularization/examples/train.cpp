@@ -11,8 +11,8 @@
 // Defaults (the README has the runs behind them): batch 128, SGD with momentum 0.9 (PyTorch's
 // torch.optim.SGD), learning rate 0.1 with cosine decay to 0 over the run, L2 weight decay 5e-4 (AdamW:
 // lr 0.001, decoupled weight decay 0.01), no dropout, no augmentation, label smoothing 0.1 for resnet
-// and plain (none for the others). Epochs: 6 for bn-cnn, 14 for
-// vgg and 8 for resnet and plain: as many as fit in 15 minutes on two cores with room to spare
+// and plain (none for the others). Epochs: 6 for bn-cnn, 14 for vgg and 8 for resnet and plain: as
+// many as fit in 15 minutes on two cores with room to spare
 // (about 100 and 46 s per epoch with the evaluation on a 2-core AMD EPYC of the Zen 3 class, and
 // 90 s for ResNet-20 on a Zen 5, whose AVX-512 halves it; give a Zen 3 --epochs 4); 20 for the mlp.
 // Without batch norm (--no-batch-norm, and the mlp, which has none) the default rate is 0.02.
@@ -355,14 +355,15 @@ int main(int argc, char** argv) {
     // Evaluate in batches of the training size: every layer keeps its forward caches in evaluation
     // too, and for the ResNet those of 500 images (the default) are 1.4 GB, of 128 about 0.3 GB.
     trainer_options.eval_batch_size = batch;
-    // Trained against smoothed labels when --label-smoothing is given; evaluated, always, by the plain
-    // cross-entropy, so the test loss of every run means the same thing.
+    // Trained against labels smoothed by `smoothing` (0: the plain cross-entropy); evaluated, always,
+    // by the plain cross-entropy, so the test loss of every run means the same thing.
     trainer_options.loss = label_smoothing(smoothing);
     trainer_options.evaluation_loss = softmax_cross_entropy;
     trainer_options.run = setup_metadata(setup);
     trainer_options.run["run"] = "optimizer=" + optimizer_name + " lr=" + exact(lr) + " schedule=" + schedule_name +
-                                 " weight_decay=" + exact(weight_decay) + " label_smoothing=" + exact(smoothing) + " augment=" + (augment ? "1" : "0") +
-                                 " padding=" + std::to_string(padding) + " batch=" + std::to_string(batch) +
+                                 " weight_decay=" + exact(weight_decay) + " label_smoothing=" + exact(smoothing) +
+                                 " augment=" + (augment ? "1" : "0") + " padding=" + std::to_string(padding) +
+                                 " batch=" + std::to_string(batch) +
                                  " epochs=" + std::to_string(epochs) + " seed=" + std::to_string(seed) +
                                  " limit=" + std::to_string(limit);
     Trainer trainer(model, *optimizer, loader, trainer_options);
@@ -393,7 +394,9 @@ int main(int argc, char** argv) {
     const Evaluation final_eval = trainer.evaluate(test);
     if (epochs > 0) {
       write_line_charts(out_dir + "/curves.svg",
-                        {{"Loss (" + setup.model + ")", "cross-entropy", {report.train_loss, report.test_loss}},
+                        {{"Loss (" + setup.model + ")",
+                          smoothing > 0 ? "cross-entropy (training: against the smoothed labels)" : "cross-entropy",
+                          {report.train_loss, report.test_loss}},
                          {"Accuracy", "accuracy", {report.train_acc, report.test_acc}}});
       std::printf("wrote metrics.csv, curves.svg to %s\n", out_dir.c_str());
     }
@@ -411,8 +414,8 @@ int main(int argc, char** argv) {
                 "label_smoothing=%g augment=%d batch_norm=%d\n",
                 setup.model.c_str(), final_eval.accuracy, final_eval.loss, done,
                 done ? report.train_seconds / double(done) : 0.0, peak_rss_mb(), threads, parameter_count(model), batch,
-                double(lr), optimizer_name.c_str(), double(weight_decay), double(setup.options.dropout), double(smoothing),
-                augment ? 1 : 0, with_bn ? 1 : 0);
+                double(lr), optimizer_name.c_str(), double(weight_decay), double(setup.options.dropout),
+                double(smoothing), augment ? 1 : 0, with_bn ? 1 : 0);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "train: error: %s\n", e.what());
     return 1;

@@ -22,7 +22,8 @@ num_batches_tracked is left out, as our layers have no such buffer), and:
                              training step (input, output, doutput, grad.input, grad.<every trainable tensor>,
                              after.<running statistic>), then eval.input, eval.output in evaluation mode.
   label_smoothing            CrossEntropyLoss(label_smoothing=0.1) on logits (6, 5) and labels (6,) (stored
-                             as floats): loss, grad.logits.
+                             as floats, one of them the ignored -100): loss, grad.logits; and the same
+                             under positions.* for logits (2, 3, 5) with labels (2, 3) per position.
 
 BN's weight and bias are drawn at random (not PyTorch's 1 and 0), so a wrong use of gamma or beta
 shows. The stored weights and inputs are float32; outputs and gradients are computed from exactly
@@ -137,12 +138,19 @@ def residual_fixture(file_name, cin, cout, stride, seed):
 
 def label_smoothing_fixture(seed):
     torch.manual_seed(seed)
-    logits = 3.0 * torch.randn(6, 5)
-    labels = torch.randint(0, 5, (6,))
-    z64 = logits.double().requires_grad_()
-    loss = torch.nn.CrossEntropyLoss(label_smoothing=0.1)(z64, labels)
-    loss.backward()
-    tensors = {"logits": logits, "labels": labels.float(), "loss": loss.detach().reshape(1), "grad.logits": z64.grad}
+    tensors = {}
+    # One label per example, and one per position ((B, T, C) as ours, (B, C, T) as PyTorch takes it);
+    # each with an ignored label (-100), which must count in neither the sum nor the mean.
+    for prefix, shape in (("", (6, 5)), ("positions.", (2, 3, 5))):
+        logits = 3.0 * torch.randn(*shape)
+        labels = torch.randint(0, 5, shape[:-1])
+        labels.view(-1)[2] = -100
+        z64 = logits.double().requires_grad_()
+        z_torch = z64 if len(shape) == 2 else z64.permute(0, 2, 1)
+        loss = torch.nn.CrossEntropyLoss(label_smoothing=0.1)(z_torch, labels)
+        loss.backward()
+        tensors.update({prefix + "logits": logits, prefix + "labels": labels.float(),
+                        prefix + "loss": loss.detach().reshape(1), prefix + "grad.logits": z64.grad})
     write_safetensors(os.path.join(OUT, "label_smoothing.safetensors"), tensors, GENERATOR)
 
 

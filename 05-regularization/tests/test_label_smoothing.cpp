@@ -56,19 +56,24 @@ TEST_CASE("Label smoothing with eps 0 is softmax cross-entropy, and it never ask
   CHECK(label_smoothing_cross_entropy(Tensor({1, 2}, {gap + 1, 0.0f}), {0}, 0.2f).grad[0] > 0.0f);
 }
 
-TEST_CASE("Label smoothing matches torch.nn.CrossEntropyLoss(label_smoothing=0.1)",
+TEST_CASE("Label smoothing matches torch.nn.CrossEntropyLoss(label_smoothing=0.1), ignored labels included",
           "[05-regularization][label-smoothing][pytorch]") {
   const SafetensorsFile file = read_fixture("label_smoothing.safetensors");
-  const Tensor& logits = fixture_tensor(file, "logits");  // (B, C)
-  const Tensor& labels = fixture_tensor(file, "labels");  // (B,) as floats
-  std::vector<int> y(labels.size());
-  for (std::size_t i = 0; i < y.size(); ++i) y[i] = int(labels[i]);
-  const LossAndGrad l = label_smoothing(0.1f)(logits, y);
-  CHECK(l.loss == Approx(fixture_tensor(file, "loss")[0]).epsilon(1e-6));
-  require_close(l.grad, fixture_tensor(file, "grad.logits"), 1e-6, 1e-5);
+  for (const std::string prefix : {"", "positions."}) {
+    INFO("fixture " << prefix << "*");
+    const Tensor& logits = fixture_tensor(file, prefix + "logits");  // (B, C) or (B, T, C)
+    const Tensor& labels = fixture_tensor(file, prefix + "labels");  // (B,) or (B, T), as floats; one is -100
+    std::vector<int> y(labels.size());
+    for (std::size_t i = 0; i < y.size(); ++i) y[i] = int(labels[i]);
+    const Targets targets = prefix.empty() ? Targets(y) : Targets::per_position(y, labels.dim(1));
+    const LossAndGrad l = label_smoothing(0.1f)(logits, targets);
+    CHECK(l.loss == Approx(fixture_tensor(file, prefix + "loss")[0]).epsilon(1e-6));
+    require_close(l.grad, fixture_tensor(file, prefix + "grad.logits"), 1e-6, 1e-5);
+  }
 }
 
 TEST_CASE("Label smoothing refuses an eps outside [0, 1)", "[05-regularization][label-smoothing]") {
+  CHECK_THROWS_WITH(label_smoothing_cross_entropy(Tensor({1, 2}), {0}, 1.5f), Catch::Contains("not in [0, 1)"));
   CHECK_THROWS_WITH(label_smoothing(1.0f), Catch::Contains("not in [0, 1)"));
   CHECK_THROWS_WITH(label_smoothing(-0.1f), Catch::Contains("not in [0, 1)"));
   CHECK_THROWS_WITH(label_smoothing(std::nanf("")), Catch::Contains("not in [0, 1)"));

@@ -143,6 +143,7 @@ TEST_CASE("The train example's loss falls on a tiny BN-CNN and it ends with its 
   CHECK(result.at("model") == "bn-cnn");
   CHECK(result.at("epochs") == "4");
   CHECK(result.at("threads") == "1");
+  CHECK(result.at("label_smoothing") == "0");  // smoothing is the deep networks' default only
   const std::vector<double> losses = train_losses(dir + "/runs/metrics.csv");
   REQUIRE(losses.size() == 4);
   CHECK(losses.back() < 0.6 * losses.front());
@@ -183,6 +184,7 @@ TEST_CASE("A ResNet saved with --save and read back with --load evaluates to the
   INFO(trained.out << trained.err);
   REQUIRE(trained.status == 0);
   const auto before = result_line(trained.out);
+  CHECK(before.at("label_smoothing") == "0.1");  // resnet's default
   // The file holds the running statistics, and the standardization the model was trained with:
   // read back beside a different training split (--limit 100 has another pixel mean), the test
   // images must still be standardized as in training.

@@ -166,6 +166,15 @@ TEST_CASE("The Trainer trains with its loss and evaluates with its evaluation lo
   options.evaluation_loss = softmax_cross_entropy;
   Trainer reporting_plain(model, sgd, loader, options);
   CHECK(reporting_plain.evaluate(data).loss == evaluate(model, softmax_cross_entropy, data).loss);
+
+  // Each loss is called where it belongs: 4 training batches of 10, one evaluation batch of 40.
+  std::size_t trained = 0, evaluated = 0;
+  options.loss = [&](const Tensor& z, const Targets& y) { return ++trained, softmax_cross_entropy(z, y); };
+  options.evaluation_loss = [&](const Tensor& z, const Targets& y) { return ++evaluated, softmax_cross_entropy(z, y); };
+  Trainer counting(model, sgd, loader, options);
+  counting.fit(counting.epoch() + 1, &data);
+  CHECK(trained == 4);
+  CHECK(evaluated == 1);
 }
 
 TEST_CASE("The Trainer stops a diverged run and callbacks never see it", "[08-utilities][trainer][diverged]") {
