@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "02-mlp/optimizer.hpp"
 #include "common/fast_math.hpp"
@@ -60,12 +61,35 @@ Tensor Tanh::backward(const Tensor& doutput) {
 }
 
 // ---- ReLU ---------------------------------------------------------------------------------
+Mask::Flag* Mask::reset(const Shape& shape) {
+  const std::size_t size = shape_size(shape);
+  if (size != size_) flags_ = std::make_unique_for_overwrite<Flag[]>(size);
+  shape_ = shape;
+  size_ = size;
+  return flags_.get();
+}
+
 Tensor ReLU::forward(const Tensor& input) {
-  output_ = map(input, [](float x) { return x > 0.0f ? x : 0.0f; });
-  return output_;
+  Tensor y = Tensor::uninitialized(input.shape());
+  const float* xs = input.data();
+  float* ys = y.data();
+  Mask::Flag* positive = positive_.reset(input.shape());
+  parallel_elementwise(input.size(), [&](std::size_t i) {
+    positive[i] = xs[i] > 0.0f ? Mask::yes : Mask::no;
+    ys[i] = xs[i] > 0.0f ? xs[i] : 0.0f;
+  });
+  return y;
 }
 Tensor ReLU::backward(const Tensor& doutput) {
-  return chain(doutput, output_, "ReLU::backward", [](float y) { return y > 0.0f ? 1.0f : 0.0f; });
+  if (doutput.shape() != positive_.shape())
+    throw std::invalid_argument("ReLU::backward: gradient of shape " + shape_to_string(doutput.shape()) +
+                                " for a forward input of shape " + shape_to_string(positive_.shape()));
+  Tensor dx = Tensor::uninitialized(doutput.shape());
+  const float* dy = doutput.data();
+  const Mask::Flag* positive = positive_.data();
+  float* out = dx.data();
+  parallel_elementwise(doutput.size(), [&](std::size_t i) { out[i] = dy[i] * (positive[i] == Mask::yes ? 1.0f : 0.0f); });
+  return dx;
 }
 
 // ---- LeakyReLU ----------------------------------------------------------------------------

@@ -6,6 +6,9 @@
 // and each caches the cheapest thing that derivative can be computed from.
 #pragma once
 
+#include <cstdint>
+#include <memory>
+
 #include "02-mlp/layer.hpp"
 
 namespace dlfs {
@@ -33,7 +36,29 @@ class Tanh : public Layer {
   Tensor output_;
 };
 
+// One flag per value of a tensor: what a ReLU's backward needs of its forward pass (was the value
+// positive?), a byte instead of a float copy of the output. The byte is an enum on purpose: GCC
+// keeps a loop that stores through a char type (uint8_t) scalar, since such a store may alias any
+// object (the loop's own pointers included), and it does not vectorize loads of bool; an enum has
+// neither problem. (std::vector<bool> packs bits, which two threads cannot write side by side.)
+class Mask {
+ public:
+  enum Flag : std::uint8_t { no = 0, yes = 1 };
+
+  // Room for one flag per value of shape (kept from the last call when the size is the same), unset.
+  Flag* reset(const Shape& shape);
+  const Flag* data() const { return flags_.get(); }
+  const Shape& shape() const { return shape_; }
+
+ private:
+  Shape shape_;
+  std::size_t size_ = 0;
+  std::unique_ptr<Flag[]> flags_;
+};
+
 // relu(x) = max(0, x);  relu'(x) = 1 if x > 0 else 0 (we take 0 at x = 0, as PyTorch does).
+// The derivative is only "was x positive?", so that is all it keeps: one byte per value instead of
+// a float copy of the output (a quarter of the memory, and no second pass to write it).
 class ReLU : public Layer {
  public:
   Tensor forward(const Tensor& input) override;
@@ -41,7 +66,7 @@ class ReLU : public Layer {
   std::string name() const override { return "ReLU"; }
 
  private:
-  Tensor output_;  // relu(x) > 0 exactly where x > 0, so the output is the mask
+  Mask positive_;  // (same as input): x > 0
 };
 
 // leaky(x) = x if x > 0 else alpha x;  leaky'(x) = 1 or alpha. Dead ReLUs cannot come back; leaky ones can.

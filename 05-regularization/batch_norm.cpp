@@ -28,6 +28,14 @@ float plane_dot(const float* a, const float* b, std::size_t n) {
   return simd::sum16(n, [a, b](std::size_t i) { return a[i] * b[i]; });
 }
 
+// Channel c's total of the plane sums planes (B, C), added in double in image order b = 0, 1, ...
+std::vector<double> channel_totals(const std::vector<float>& planes, std::size_t B, std::size_t C) {
+  std::vector<double> totals(C, 0.0);
+  for (std::size_t b = 0; b < B; ++b)
+    for (std::size_t c = 0; c < C; ++c) totals[c] += planes[b * C + c];
+  return totals;
+}
+
 }  // namespace
 
 BatchNorm::BatchNorm(const char* kind, std::size_t input_ndim, std::size_t features, float momentum, float eps)
@@ -75,25 +83,30 @@ Tensor BatchNorm::forward(const Tensor& input) {
     if (m < 2)
       throw std::invalid_argument(name() + ": training needs more than one value per channel (input " +
                                   shape_to_string(input.shape()) + "): a single value has no variance");
-    // Channels are independent: each is summed by one thread, in one order, so the result does not
-    // depend on the number of threads (03-cnn/parallel.hpp).
-    parallel_for(C, m, [&](std::size_t c) {
-      // Two passes: the mean first, then the squared deviations from it (stable where
-      // E[x^2] - E[x]^2 would cancel catastrophically for a large mean).
-      double sum = 0.0;
-      for (std::size_t b = 0; b < B; ++b) sum += plane_sum(input.data() + (b * C + c) * S, S);
-      const double mu = sum / double(m);
-      double squares = 0.0;
-      for (std::size_t b = 0; b < B; ++b)
-        squares += plane_squared_deviations(input.data() + (b * C + c) * S, S, float(mu));
-      const double var = squares / double(m);  // biased: normalizes this batch
+    // Two passes: the mean first, then the squared deviations from it (stable where
+    // E[x^2] - E[x]^2 would cancel catastrophically for a large mean). Each pass sums every (b, c)
+    // plane on its own (in parallel over the images), then adds channel c's B plane sums in image
+    // order (channel_totals): the same sums in the same order on any number of threads.
+    std::vector<float> planes(B * C);  // (B, C): one plane's sum
+    parallel_for(B, C * S, [&](std::size_t b) {
+      for (std::size_t c = 0; c < C; ++c) planes[b * C + c] = plane_sum(input.data() + (b * C + c) * S, S);
+    });
+    const std::vector<double> sums = channel_totals(planes, B, C);
+    parallel_for(B, C * S, [&](std::size_t b) {
+      for (std::size_t c = 0; c < C; ++c)
+        planes[b * C + c] = plane_squared_deviations(input.data() + (b * C + c) * S, S, float(sums[c] / double(m)));
+    });
+    const std::vector<double> squares = channel_totals(planes, B, C);
+    for (std::size_t c = 0; c < C; ++c) {
+      const double mu = sums[c] / double(m);
+      const double var = squares[c] / double(m);  // biased: normalizes this batch
       mean_[c] = float(mu);
       rstd_[c] = float(1.0 / std::sqrt(var + double(eps_)));
       // running <- (1 - momentum) running + momentum batch, with the unbiased variance m / (m - 1) var
       running_mean_.value[c] = float((1.0 - momentum_) * running_mean_.value[c] + momentum_ * mu);
       running_var_.value[c] =
           float((1.0 - momentum_) * running_var_.value[c] + momentum_ * var * double(m) / double(m - 1));
-    });
+    }
   } else {
     for (std::size_t c = 0; c < C; ++c) {
       mean_[c] = running_mean_.value[c];
@@ -104,9 +117,9 @@ Tensor BatchNorm::forward(const Tensor& input) {
   // xhat = (x - mu) rstd;  y = gamma xhat + beta
   xhat_ = Tensor::uninitialized(input.shape());     // (B, C, ...)
   Tensor y = Tensor::uninitialized(input.shape());  // (B, C, ...)
-  parallel_for(C, m, [&](std::size_t c) {
-    const float mu = mean_[c], rstd = rstd_[c], gamma = weight_.value[c], beta = bias_.value[c];
-    for (std::size_t b = 0; b < B; ++b) {
+  parallel_for(B, C * S, [&](std::size_t b) {
+    for (std::size_t c = 0; c < C; ++c) {
+      const float mu = mean_[c], rstd = rstd_[c], gamma = weight_.value[c], beta = bias_.value[c];
       const std::size_t at = (b * C + c) * S;
       for (std::size_t s = 0; s < S; ++s) {
         const float xhat = (input[at + s] - mu) * rstd;
@@ -122,27 +135,31 @@ Tensor BatchNorm::backward(const Tensor& doutput) {
   require_same_shape(doutput, xhat_, (name() + "::backward").c_str());
   const std::size_t B = xhat_.dim(0), C = features_, S = xhat_.size() / (B * C);
   const std::size_t m = B * S;
-  Tensor sum_dy({C});       // (C): sum dy over the channel's m values
-  Tensor sum_dy_xhat({C});  // (C): sum dy xhat
-  parallel_for(C, m, [&](std::size_t c) {
-    double dy_total = 0.0, dy_xhat_total = 0.0;
-    for (std::size_t b = 0; b < B; ++b) {
+  // The two sums per channel, plane by plane in parallel over the images, then in image order.
+  std::vector<float> plane_dy(B * C), plane_dy_xhat(B * C);  // (B, C)
+  parallel_for(B, C * S, [&](std::size_t b) {
+    for (std::size_t c = 0; c < C; ++c) {
       const std::size_t at = (b * C + c) * S;
-      dy_total += plane_sum(doutput.data() + at, S);
-      dy_xhat_total += plane_dot(doutput.data() + at, xhat_.data() + at, S);
+      plane_dy[b * C + c] = plane_sum(doutput.data() + at, S);
+      plane_dy_xhat[b * C + c] = plane_dot(doutput.data() + at, xhat_.data() + at, S);
     }
-    sum_dy[c] = float(dy_total);
-    sum_dy_xhat[c] = float(dy_xhat_total);
+  });
+  const std::vector<double> dy_totals = channel_totals(plane_dy, B, C);
+  const std::vector<double> dy_xhat_totals = channel_totals(plane_dy_xhat, B, C);
+  std::vector<float> sum_dy(C), sum_dy_xhat(C);  // (C): sum dy and sum dy xhat over the channel's m values
+  for (std::size_t c = 0; c < C; ++c) {
+    sum_dy[c] = float(dy_totals[c]);
+    sum_dy_xhat[c] = float(dy_xhat_totals[c]);
     bias_.grad[c] += sum_dy[c];         // dbeta  += sum dy
     weight_.grad[c] += sum_dy_xhat[c];  // dgamma += sum dy xhat
-  });
+  }
   if (!needs_input_grad_) return Tensor();
 
   Tensor dx = Tensor::uninitialized(xhat_.shape());  // (B, C, ...)
-  parallel_for(C, m, [&](std::size_t c) {
-    const float gamma_rstd = weight_.value[c] * rstd_[c];
-    const float scale = gamma_rstd / float(m), mf = float(m), sdy = sum_dy[c], sdyx = sum_dy_xhat[c];
-    for (std::size_t b = 0; b < B; ++b) {
+  parallel_for(B, C * S, [&](std::size_t b) {
+    for (std::size_t c = 0; c < C; ++c) {
+      const float gamma_rstd = weight_.value[c] * rstd_[c];
+      const float scale = gamma_rstd / float(m), mf = float(m), sdy = sum_dy[c], sdyx = sum_dy_xhat[c];
       const std::size_t at = (b * C + c) * S;
       if (batch_statistics_) {
         // dx = gamma rstd / m (m dy - sum dy - xhat sum(dy xhat))

@@ -55,37 +55,49 @@ Tensor ResidualBlock::forward(const Tensor& input) {
     throw std::invalid_argument("ResidualBlock: the body's output " + shape_to_string(y.shape()) +
                                 " and the shortcut's " + shape_to_string(s.shape()) +
                                 " differ (a block that changes the shape needs a projection shortcut)");
-  // y = relu(F(x) + s)
+  // y = relu(F(x) + s), written over F(x); the ReLU's mask kept for backward
   float* ys = y.data();
   const float* ss = s.data();
-  const bool relu = relu_;
-  parallel_elementwise(y.size(), [&](std::size_t i) {
-    const float sum = ys[i] + ss[i];
-    ys[i] = relu && sum <= 0.0f ? 0.0f : sum;
-  });
-  if (relu_) output_ = y;
+  if (relu_) {
+    Mask::Flag* positive = positive_.reset(y.shape());
+    parallel_elementwise(y.size(), [&](std::size_t i) {
+      const float sum = ys[i] + ss[i];
+      positive[i] = sum > 0.0f ? Mask::yes : Mask::no;
+      ys[i] = sum <= 0.0f ? 0.0f : sum;
+    });
+  } else {
+    parallel_elementwise(y.size(), [&](std::size_t i) { ys[i] += ss[i]; });
+  }
   return y;
 }
 
 Tensor ResidualBlock::backward(const Tensor& doutput) {
-  Tensor dsum = doutput;  // (B, OC, OH, OW)
+  // dsum = dy * [y > 0] through the ReLU after the sum; without it, dsum = dy.
+  Tensor masked;
   if (relu_) {
-    require_same_shape(doutput, output_, "ResidualBlock::backward");
-    float* d = dsum.data();
-    const float* y = output_.data();
-    parallel_elementwise(dsum.size(), [&](std::size_t i) { d[i] = y[i] > 0.0f ? d[i] : 0.0f; });  // dsum = dy * [y > 0]
+    if (doutput.shape() != positive_.shape())
+      throw std::invalid_argument("ResidualBlock::backward: gradient of shape " + shape_to_string(doutput.shape()) +
+                                  " for an output of shape " + shape_to_string(positive_.shape()));
+    masked = Tensor::uninitialized(doutput.shape());  // (B, OC, OH, OW)
+    float* d = masked.data();
+    const float* dy = doutput.data();
+    const Mask::Flag* positive = positive_.data();
+    parallel_elementwise(masked.size(), [&](std::size_t i) { d[i] = positive[i] == Mask::yes ? dy[i] : 0.0f; });
   }
+  const Tensor& dsum = relu_ ? masked : doutput;  // (B, OC, OH, OW)
   // The sum sends dsum unchanged down both paths; their input gradients add up.
   Tensor dx = body_.backward(dsum);  // (B, C, H, W), or empty when no input gradient is needed
   if (!needs_input_grad_) {
     if (!identity_shortcut()) shortcut_.backward(dsum);  // still fills the shortcut's parameter gradients
     return Tensor();
   }
-  if (identity_shortcut()) {
-    dx += dsum;  // ds/dx = I
-  } else {
-    dx += shortcut_.backward(dsum);
-  }
+  // ds/dx = I for the identity; the projection's own backward otherwise.
+  const Tensor shortcut_dx = identity_shortcut() ? Tensor() : shortcut_.backward(dsum);
+  const Tensor& ds = identity_shortcut() ? dsum : shortcut_dx;
+  require_same_shape(dx, ds, "ResidualBlock::backward");
+  float* dxs = dx.data();
+  const float* dss = ds.data();
+  parallel_elementwise(dx.size(), [&](std::size_t i) { dxs[i] += dss[i]; });
   return dx;
 }
 

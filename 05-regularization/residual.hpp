@@ -18,6 +18,7 @@
 
 #include <memory>
 
+#include "02-mlp/activations.hpp"
 #include "02-mlp/sequential.hpp"
 #include "common/random.hpp"
 
@@ -47,7 +48,7 @@ class ResidualBlock : public Layer {
   Sequential body_;      // F
   Sequential shortcut_;  // empty: the identity
   bool relu_;
-  Tensor output_;        // (B, OC, OH, OW): y, whose positive entries are where the ReLU passed the sum
+  Mask positive_;        // (B, OC, OH, OW): where the sum was positive (the ReLU passed it)
 };
 
 // He et al.'s "basic block": two 3x3 convolutions, each followed by batch norm, a ReLU between:
