@@ -82,7 +82,7 @@ Tensor ResidualBlock::backward(const Tensor& doutput) {
     float* d = masked.data();
     const float* dy = doutput.data();
     const Mask::Flag* positive = positive_.data();
-    parallel_elementwise(masked.size(), [&](std::size_t i) { d[i] = positive[i] == Mask::yes ? dy[i] : 0.0f; });
+    parallel_elementwise(masked.size(), [&](std::size_t i) { d[i] = dy[i] * (positive[i] == Mask::yes ? 1.0f : 0.0f); });
   }
   const Tensor& dsum = relu_ ? masked : doutput;  // (B, OC, OH, OW)
   // The sum sends dsum unchanged down both paths; their input gradients add up.
