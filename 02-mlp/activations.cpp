@@ -63,14 +63,16 @@ Tensor Tanh::backward(const Tensor& doutput) {
 // ---- ReLU ---------------------------------------------------------------------------------
 Mask::Flag* Mask::reset(const Shape& shape) {
   const std::size_t size = shape_size(shape);
-  if (size != size_) flags_ = std::make_unique_for_overwrite<Flag[]>(size);
+  if (size > capacity_) {
+    flags_ = std::make_unique_for_overwrite<Flag[]>(size);
+    capacity_ = size;
+  }
   shape_ = shape;
-  size_ = size;
   return flags_.get();
 }
 
 Tensor ReLU::forward(const Tensor& input) {
-  Tensor y = Tensor::uninitialized(input.shape());
+  Tensor y = Tensor::uninitialized(input.shape());  // (same as input)
   const float* xs = input.data();
   float* ys = y.data();
   Mask::Flag* positive = positive_.reset(input.shape());
@@ -82,9 +84,9 @@ Tensor ReLU::forward(const Tensor& input) {
 }
 Tensor ReLU::backward(const Tensor& doutput) {
   if (doutput.shape() != positive_.shape())
-    throw std::invalid_argument("ReLU::backward: gradient of shape " + shape_to_string(doutput.shape()) +
-                                " for a forward input of shape " + shape_to_string(positive_.shape()));
-  Tensor dx = Tensor::uninitialized(doutput.shape());
+    throw std::invalid_argument("ReLU::backward: output gradient of shape " + shape_to_string(doutput.shape()) +
+                                " does not match the forward output " + shape_to_string(positive_.shape()));
+  Tensor dx = Tensor::uninitialized(doutput.shape());  // (same as input)
   const float* dy = doutput.data();
   const Mask::Flag* positive = positive_.data();
   float* out = dx.data();

@@ -45,14 +45,15 @@ class Mask {
  public:
   enum Flag : std::uint8_t { no = 0, yes = 1 };
 
-  // Room for one flag per value of shape (kept from the last call when the size is the same), unset.
+  // One unset flag per value of shape: the storage of earlier calls is reused while it is large
+  // enough (a training batch, then a smaller evaluation batch, then training again).
   Flag* reset(const Shape& shape);
   const Flag* data() const { return flags_.get(); }
-  const Shape& shape() const { return shape_; }
+  const Shape& shape() const { return shape_; }  // {0} until the first reset, as an empty Tensor's
 
  private:
-  Shape shape_;
-  std::size_t size_ = 0;
+  Shape shape_{0};
+  std::size_t capacity_ = 0;
   std::unique_ptr<Flag[]> flags_;
 };
 

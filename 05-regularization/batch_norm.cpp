@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
+#include <vector>
 
 #include "03-cnn/parallel.hpp"
 #include "common/simd.hpp"
@@ -28,7 +29,7 @@ float plane_dot(const float* a, const float* b, std::size_t n) {
   return simd::sum16(n, [a, b](std::size_t i) { return a[i] * b[i]; });
 }
 
-// Channel c's total of the plane sums planes (B, C), added in double in image order b = 0, 1, ...
+// totals[c] = sum over b of planes[b, c] (planes: (B, C)), in double, b = 0, 1, ... in order.
 std::vector<double> channel_totals(const std::vector<float>& planes, std::size_t B, std::size_t C) {
   std::vector<double> totals(C, 0.0);
   for (std::size_t b = 0; b < B; ++b)
@@ -92,15 +93,15 @@ Tensor BatchNorm::forward(const Tensor& input) {
       for (std::size_t c = 0; c < C; ++c) planes[b * C + c] = plane_sum(input.data() + (b * C + c) * S, S);
     });
     const std::vector<double> sums = channel_totals(planes, B, C);
+    for (std::size_t c = 0; c < C; ++c) mean_[c] = float(sums[c] / double(m));
     parallel_for(B, C * S, [&](std::size_t b) {
       for (std::size_t c = 0; c < C; ++c)
-        planes[b * C + c] = plane_squared_deviations(input.data() + (b * C + c) * S, S, float(sums[c] / double(m)));
+        planes[b * C + c] = plane_squared_deviations(input.data() + (b * C + c) * S, S, mean_[c]);
     });
     const std::vector<double> squares = channel_totals(planes, B, C);
     for (std::size_t c = 0; c < C; ++c) {
       const double mu = sums[c] / double(m);
       const double var = squares[c] / double(m);  // biased: normalizes this batch
-      mean_[c] = float(mu);
       rstd_[c] = float(1.0 / std::sqrt(var + double(eps_)));
       // running <- (1 - momentum) running + momentum batch, with the unbiased variance m / (m - 1) var
       running_mean_.value[c] = float((1.0 - momentum_) * running_mean_.value[c] + momentum_ * mu);

@@ -6,7 +6,6 @@
 #include "02-mlp/optimizer.hpp"
 #include "05-regularization/batch_norm.hpp"
 #include "05-regularization/bias_free_conv2d.hpp"
-#include "common/ops.hpp"
 
 namespace dlfs {
 
@@ -73,31 +72,35 @@ Tensor ResidualBlock::forward(const Tensor& input) {
 
 Tensor ResidualBlock::backward(const Tensor& doutput) {
   // dsum = dy * [y > 0] through the ReLU after the sum; without it, dsum = dy.
-  Tensor masked;
+  Tensor dsum_relu;  // (B, OC, OH, OW)
   if (relu_) {
     if (doutput.shape() != positive_.shape())
-      throw std::invalid_argument("ResidualBlock::backward: gradient of shape " + shape_to_string(doutput.shape()) +
-                                  " for an output of shape " + shape_to_string(positive_.shape()));
-    masked = Tensor::uninitialized(doutput.shape());  // (B, OC, OH, OW)
-    float* d = masked.data();
+      throw std::invalid_argument("ResidualBlock::backward: output gradient of shape " +
+                                  shape_to_string(doutput.shape()) + " does not match the forward output " +
+                                  shape_to_string(positive_.shape()));
+    dsum_relu = Tensor::uninitialized(doutput.shape());
+    float* d = dsum_relu.data();
     const float* dy = doutput.data();
     const Mask::Flag* positive = positive_.data();
-    parallel_elementwise(masked.size(), [&](std::size_t i) { d[i] = dy[i] * (positive[i] == Mask::yes ? 1.0f : 0.0f); });
+    parallel_elementwise(dsum_relu.size(), [&](std::size_t i) {
+      const float g = dy[i];  // loaded whatever the flag, so that the loop vectorizes
+      d[i] = positive[i] == Mask::yes ? g : 0.0f;
+    });
   }
-  const Tensor& dsum = relu_ ? masked : doutput;  // (B, OC, OH, OW)
+  const Tensor& dsum = relu_ ? dsum_relu : doutput;  // (B, OC, OH, OW)
   // The sum sends dsum unchanged down both paths; their input gradients add up.
   Tensor dx = body_.backward(dsum);  // (B, C, H, W), or empty when no input gradient is needed
   if (!needs_input_grad_) {
     if (!identity_shortcut()) shortcut_.backward(dsum);  // still fills the shortcut's parameter gradients
     return Tensor();
   }
-  // ds/dx = I for the identity; the projection's own backward otherwise.
-  const Tensor shortcut_dx = identity_shortcut() ? Tensor() : shortcut_.backward(dsum);
-  const Tensor& ds = identity_shortcut() ? dsum : shortcut_dx;
-  require_same_shape(dx, ds, "ResidualBlock::backward");
+  // The shortcut's share of dx: dsum itself through the identity (ds/dx = I), else the projection's backward.
+  const Tensor dx_projection = identity_shortcut() ? Tensor() : shortcut_.backward(dsum);  // (B, C, H, W)
+  const Tensor& dx_shortcut = identity_shortcut() ? dsum : dx_projection;                 // (B, C, H, W)
+  require_same_shape(dx, dx_shortcut, "ResidualBlock::backward");
   float* dxs = dx.data();
-  const float* dss = ds.data();
-  parallel_elementwise(dx.size(), [&](std::size_t i) { dxs[i] += dss[i]; });
+  const float* shortcut = dx_shortcut.data();
+  parallel_elementwise(dx.size(), [&](std::size_t i) { dxs[i] += shortcut[i]; });
   return dx;
 }
 

@@ -104,3 +104,17 @@ TEST_CASE("Sigmoid saturates without overflow or NaN", "[02-mlp][activations]") 
   CHECK(dx[0] == 0.0f);
   CHECK(dx[1] == 0.0f);
 }
+
+TEST_CASE("ReLU's backward is dy where x > 0 and 0 elsewhere, exactly, from the forward pass it follows",
+          "[02-mlp][activations]") {
+  Rng rng(4);
+  const Tensor x = random_tensor({3, 5}, rng), g = random_tensor({3, 5}, rng);  // (3, 5)
+  ReLU relu;
+  CHECK_THROWS_WITH(relu.backward(g), Catch::Contains("ReLU::backward: output gradient of shape (3, 5)"));
+  relu.forward(Tensor({8, 5}));  // a larger batch first: its mask storage is reused below
+  relu.forward(x);
+  const Tensor dx = relu.backward(g);
+  for (std::size_t i = 0; i < x.size(); ++i) CHECK(dx[i] == (x[i] > 0.0f ? g[i] : 0.0f));
+  CHECK_THROWS_WITH(relu.backward(Tensor({8, 5})),
+                    Catch::Contains("(8, 5) does not match the forward output (3, 5)"));
+}

@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include "02-mlp/optimizer.hpp"
+#include "common/simd.hpp"
 #include "05-regularization/batch_norm.hpp"
 #include "05-regularization/tests/layer_checks.hpp"
 #include "tests/support/eigen.hpp"
@@ -264,7 +265,7 @@ TEST_CASE("BatchNorm refuses a batch of one value per channel in training, and w
 }
 
 TEST_CASE("BatchNorm2d computes the same bits on one thread as on two", "[05-regularization][batchnorm]") {
-  // Large enough for parallel_for to split the channels among threads (03-cnn/parallel.hpp).
+  // Large enough for parallel_for to split the images among threads (03-cnn/parallel.hpp).
   Rng rng(8);
   const Tensor x = random_tensor({4, 4, 128, 128}, rng, 2.0f), dy = random_tensor({4, 4, 128, 128}, rng);
   auto run = [&](int threads) {
@@ -278,4 +279,26 @@ TEST_CASE("BatchNorm2d computes the same bits on one thread as on two", "[05-reg
   };
   const std::vector<Tensor> one = run(1), two = run(2);
   for (std::size_t i = 0; i < one.size(); ++i) require_close(two[i], one[i], 0.0, 0.0);
+}
+
+TEST_CASE("BatchNorm2d's statistics add each channel's plane sums in double, image after image, bit for bit",
+          "[05-regularization][batchnorm]") {
+  // The order that makes the result the same on any number of threads: each (b, c) plane summed in
+  // float in simd::sum16's lanes, then channel c's B plane sums added in double, b = 0, 1, ...
+  Rng rng(9);
+  const std::size_t B = 5, C = 3, S = 7 * 9;
+  const Tensor x = random_tensor({B, C, 7, 9}, rng, 3.0f);  // (B, C, H, W)
+  BatchNorm2d bn(C, 1.0f);  // momentum 1: the running statistics are this batch's
+  bn.forward(x);
+  const double m = double(B * S);
+  for (std::size_t c = 0; c < C; ++c) {
+    double sum = 0.0, squares = 0.0;
+    for (std::size_t b = 0; b < B; ++b)
+      sum += simd::sum16(S, [&](std::size_t i) { return x[(b * C + c) * S + i]; });
+    const float mu = float(sum / m);
+    for (std::size_t b = 0; b < B; ++b)
+      squares += simd::sum16(S, [&](std::size_t i) { return (x[(b * C + c) * S + i] - mu) * (x[(b * C + c) * S + i] - mu); });
+    CHECK(bn.running_mean().value[c] == float(sum / m));
+    CHECK(bn.running_var().value[c] == float(squares / m * m / (m - 1.0)));
+  }
 }

@@ -183,3 +183,20 @@ TEST_CASE("A residual block whose body changes the shape needs a projection shor
   ResidualBlock block(std::move(body));
   CHECK_THROWS_WITH(block.forward(Tensor({2, 4})), Catch::Contains("needs a projection shortcut"));
 }
+
+TEST_CASE("A residual block's backward passes dy only where its output is positive, and checks its shape",
+          "[05-regularization][residual]") {
+  Rng rng(12);
+  Sequential body;
+  body.emplace<Dense>(4, 4, rng);
+  ResidualBlock block(std::move(body));
+  const Tensor x = random_tensor({3, 4}, rng), g = random_tensor({3, 4}, rng);  // (3, 4)
+  CHECK_THROWS_WITH(block.backward(g), Catch::Contains("ResidualBlock::backward: output gradient of shape (3, 4)"));
+  const Tensor y = block.forward(x);
+  block.backward(g);
+  // The body is one Dense layer, so its weight gradient is dsum^T x with dsum = g where y > 0, else 0.
+  Tensor dsum({3, 4});
+  for (std::size_t i = 0; i < g.size(); ++i) dsum[i] = y[i] > 0.0f ? g[i] : 0.0f;
+  require_close(block.parameters()[0]->grad, from_eigen(as_eigen(dsum).transpose() * as_eigen(x)), 1e-6, 1e-6);
+  CHECK_THROWS_WITH(block.backward(Tensor({2, 4})), Catch::Contains("(2, 4) does not match the forward output (3, 4)"));
+}
