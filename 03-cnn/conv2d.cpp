@@ -254,22 +254,24 @@ Tensor Conv2d::backward(const Tensor& doutput) {
 
   // db[o] += sum_{b,i,j} dy[b,o,i,j], summed per plane in double, then over images in order (so the
   // result does not depend on the number of threads).
-  std::vector<double> plane_sums(s.B * s.OC);
-  parallel_for(s.B, s.OC * plane, [&](std::size_t b) {
-    for (std::size_t o = 0; o < s.OC; ++o) {
-      const float* dy = doutput.data() + (b * s.OC + o) * plane;
-      double acc = 0.0;
-      // One long chain of dependent additions would wait on each one's latency; as a SIMD
-      // reduction the lanes add independently (in a fixed order: same result on any thread count).
+  if (learns_bias()) {
+    std::vector<double> plane_sums(s.B * s.OC);
+    parallel_for(s.B, s.OC * plane, [&](std::size_t b) {
+      for (std::size_t o = 0; o < s.OC; ++o) {
+        const float* dy = doutput.data() + (b * s.OC + o) * plane;
+        double acc = 0.0;
+        // One long chain of dependent additions would wait on each one's latency; as a SIMD
+        // reduction the lanes add independently (in a fixed order: same result on any thread count).
 #pragma omp simd reduction(+ : acc)
-      for (std::size_t p = 0; p < plane; ++p) acc += dy[p];
-      plane_sums[b * s.OC + o] = acc;
+        for (std::size_t p = 0; p < plane; ++p) acc += dy[p];
+        plane_sums[b * s.OC + o] = acc;
+      }
+    });
+    for (std::size_t o = 0; o < s.OC; ++o) {
+      double acc = 0.0;
+      for (std::size_t b = 0; b < s.B; ++b) acc += plane_sums[b * s.OC + o];
+      bias_.grad[o] += float(acc);
     }
-  });
-  for (std::size_t o = 0; o < s.OC; ++o) {
-    double acc = 0.0;
-    for (std::size_t b = 0; b < s.B; ++b) acc += plane_sums[b * s.OC + o];
-    bias_.grad[o] += float(acc);
   }
 
   // (B, C, H, W): each chunk writes its own images.

@@ -88,6 +88,11 @@ class Conv2d : public Layer {
   void set_chunk_bytes(std::size_t bytes) { chunk_bytes_ = bytes; }
   static constexpr std::size_t kDefaultChunkBytes = std::size_t(2) << 20;
 
+ protected:
+  // False for a convolution whose bias stays 0 (chapter 05's BiasFreeConv2d): backward then
+  // leaves the bias's gradient alone instead of summing dy for it.
+  virtual bool learns_bias() const { return true; }
+
  private:
   // The batch in chunks of whole images, as even as they come: chunk n is images [first(n), first(n + 1)).
   struct Chunks {

@@ -8,12 +8,6 @@ BiasFreeConv2d::BiasFreeConv2d(std::size_t in_channels, std::size_t out_channels
   bias().value.zero();  // Conv2d starts its bias at 0 already; nothing may ever change it
 }
 
-Tensor BiasFreeConv2d::backward(const Tensor& doutput) {
-  Tensor dinput = Conv2d::backward(doutput);
-  bias().grad.zero();  // not a parameter: its gradient is thrown away
-  return dinput;
-}
-
 std::string BiasFreeConv2d::name() const {
   std::string s = Conv2d::name();  // "Conv2d(..., padding 1)"
   s.pop_back();

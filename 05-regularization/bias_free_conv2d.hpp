@@ -6,8 +6,8 @@
 // learn; dropping it also makes the model's tensors those of torch's conv-BN networks.
 //
 // It is chapter 03's Conv2d, unchanged, with its bias held at 0: the bias is left out of
-// parameters() (so it is neither saved nor optimized) and its gradient is discarded after every
-// backward pass.
+// parameters() (so it is neither saved nor optimized), and learns_bias() tells Conv2d's backward
+// pass not to compute its gradient.
 #pragma once
 
 #include "03-cnn/conv2d.hpp"
@@ -19,9 +19,11 @@ class BiasFreeConv2d : public Conv2d {
   BiasFreeConv2d(std::size_t in_channels, std::size_t out_channels, std::size_t kernel, Rng& rng,
                  std::size_t stride = 1, std::size_t padding = 0);
 
-  Tensor backward(const Tensor& doutput) override;  // (B, OC, OH, OW) -> (B, C, H, W)
   std::vector<Parameter*> parameters() override { return {&weight()}; }
   std::string name() const override;  // "Conv2d(16, 32, 3x3, stride 2, padding 1, bias=False)"
+
+ protected:
+  bool learns_bias() const override { return false; }
 };
 
 }  // namespace dlfs

@@ -36,7 +36,7 @@ using namespace simd;
 #if defined(__AVX512F__)
 constexpr int kMR = 14;  // 14 x 32: 28 accumulators + 2 B vectors + 1 broadcast of 32 registers
 constexpr int kNV = 2;
-constexpr int kDotR = 4, kDotQ = 5;  // 20 accumulators + 9 vectors (4 x 5 measured best of 4x4, 3x5, 3x6, 2x8)
+constexpr int kDotR = 5, kDotQ = 5;  // 25 accumulators + 5 rows of A + 1 of B (gemm.md: why 5 x 5)
 #elif defined(__AVX2__) && defined(__FMA__)
 constexpr int kMR = 6;  // 6 x 16: 12 accumulators + 2 B vectors + 1 broadcast of 16 registers
 constexpr int kNV = 2;

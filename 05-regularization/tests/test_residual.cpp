@@ -3,6 +3,7 @@
 #include "02-mlp/activations.hpp"
 #include "02-mlp/dense.hpp"
 #include "05-regularization/batch_norm.hpp"
+#include "05-regularization/bias_free_conv2d.hpp"
 #include "05-regularization/residual.hpp"
 #include "05-regularization/tests/layer_checks.hpp"
 #include "common/ops.hpp"
@@ -43,6 +44,33 @@ void check_against_pytorch(ResidualBlock& block, const std::string& file_name) {
 }
 
 }  // namespace
+
+TEST_CASE("A bias-free convolution is Conv2d with its bias held at 0, and computes no bias gradient",
+          "[05-regularization][residual]") {
+  auto max_abs = [](const Tensor& t) {
+    float m = 0.0f;
+    for (std::size_t i = 0; i < t.size(); ++i) m = std::max(m, std::abs(t[i]));
+    return m;
+  };
+  // 3 input channels take im2col's path, 8 the padded planes'.
+  for (std::size_t in : {3, 8}) {
+    INFO("in channels " << in);
+    Rng rng(11);
+    BiasFreeConv2d bias_free(in, 4, 3, rng, 1, 1);
+    Conv2d plain(in, 4, 3, rng, 1, 1);
+    plain.weight().value = bias_free.weight().value;  // plain's bias is 0 too
+    Tensor x({2, in, 5, 5});  // (B, C, H, W)
+    rng.fill_normal(x, 0.0f, 1.0f);
+    Tensor dy({2, 4, 5, 5});  // (B, OC, H, W)
+    rng.fill_normal(dy, 0.0f, 1.0f);
+    require_close(bias_free.forward(x), plain.forward(x), 0.0, 0.0);
+    require_close(bias_free.backward(dy), plain.backward(dy), 0.0, 0.0);
+    require_close(bias_free.weight().grad, plain.weight().grad, 0.0, 0.0);
+    REQUIRE(max_abs(plain.bias().grad) > 0.0f);       // Conv2d sums dy for its bias
+    REQUIRE(max_abs(bias_free.bias().grad) == 0.0f);  // the bias-free one does not
+    REQUIRE(bias_free.parameters().size() == 1);      // and its bias is neither saved nor trained
+  }
+}
 
 TEST_CASE("A residual block computes relu(F(x) + x) with the identity shortcut", "[05-regularization][residual]") {
   Rng rng(1);
