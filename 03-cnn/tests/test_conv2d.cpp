@@ -31,6 +31,7 @@ const std::vector<Case> kForwardCases = {
     {{3, 4, 5, 6}, 5, Window::square(1)},
     {{2, 1, 6, 9}, 3, Window{2, 4, 1, 3, 1, 2}},
     {{1, 1, 28, 28}, 6, Window::square(5, 1, 2)},  // LeNet's first layer
+    {{2, 3, 5, 44}, 2, Window::square(3, 2, 1)},   // stride 2 in rows of 22 outputs: whole vectors and a tail
 };
 
 // Gradient cases: small enough for central differences on every element (the first two on padded planes).
