@@ -4,7 +4,7 @@
 //   2 loop order   i-k-j: the inner loop streams a row of B and a row of C; it vectorizes
 //   3 blocking     i-k-j over slabs of B's rows, so each slab is reused from L2
 //   4 packing      A and B copied into tile order, a small plain-C++ 4 x 16 tile kernel
-//   5 micro-kernel dlfs::sgemm on one thread: the 14 x 32 register tile with SIMD intrinsics
+//   5 micro-kernel dlfs::sgemm on one thread: the 8 x 48 register tile with SIMD intrinsics
 //   6 threads      dlfs::sgemm on every core
 //
 //   build/bench/gemm_ladder [--n 1024] [--reps 3]

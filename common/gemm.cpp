@@ -49,16 +49,17 @@ using namespace gemm_detail;
 // 1 MiB L2, and a 32 MiB L3 shared by both cores.
 //   kKC: depth of one rank-kc update. C is read and written once per slice of k, so a deep slice
 //        means fewer trips of C through the caches. 512 is measured best here (2048^2: 218 GFLOPS
-//        at kKC = 256, 234 at 512): the B micro-panel (512 x 32 x 4 B = 64 KiB) no longer fits
-//        in L1 and streams from L2, which keeps up, since each 128-byte row of it feeds 28 FMAs.
+//        at kKC = 256, 234 at 512): the B micro-panel (512 x 48 x 4 B = 96 KiB) does not fit
+//        in L1 and streams from L2, which keeps up, since each 192-byte row of it feeds 24 FMAs.
 //   kMC: rows of the packed A block, kMC x kKC floats, which stays in L2 while every column tile
 //        passes over it: 168 x 512 x 4 B = 336 KiB, a third of L2, leaving room for the B panel's
-//        lines and C. A multiple of kMR so only the last block of C has a ragged tile.
+//        lines and C. A multiple of kMR (21 tiles of 8) so only the last block of C has a ragged tile.
 //   kNC: columns of the packed B panel, kKC x kNC floats, which lives in L3 and is reused by
-//        every A block: 512 x 2048 x 4 B = 4 MiB, an eighth of L3.
+//        every A block: 512 x 2016 x 4 B = 4 MiB, an eighth of L3. 2016 = 42 tiles of 48: a
+//        multiple of kNR, so only the last panel of C has a ragged tile.
 constexpr std::size_t kKC = 512;
-constexpr std::size_t kMC = std::size_t(kMR) * 12;
-constexpr std::size_t kNC = 2048;
+constexpr std::size_t kMC = std::size_t(kMR) * 21;
+constexpr std::size_t kNC = 2048 / kNR * kNR;
 // B given row by row (sgemm_rows) is read in place, not packed, by a thread whose part of C has at
 // most this many rows.
 constexpr std::size_t kRowsInPlaceMaxM = 64;
@@ -190,15 +191,16 @@ template <class BSource>
 using KernelFn = void (*)(std::size_t, const float*, std::size_t, const BSource&, float*, std::size_t, int, float,
                           float);
 
-template <ALayout L, class BSource, int R = kMR>
+template <ALayout L, class BSource, int R = kMR, int V = kNV>
 KernelFn<BSource> edge_kernel(int rows, int vecs) {
-  static_assert(kNV == 2, "the column edge below assumes two vectors per tile");
-  if constexpr (R == 0)
+  if constexpr (R == 0 || V == 0)
     return nullptr;
-  else if (rows == R)
-    return vecs == 1 ? &micro_kernel<R, 1, L, BSource> : &micro_kernel<R, 2, L, BSource>;
+  else if (rows != R)
+    return edge_kernel<L, BSource, R - 1, V>(rows, vecs);
+  else if (vecs != V)
+    return edge_kernel<L, BSource, R, V - 1>(rows, vecs);
   else
-    return edge_kernel<L, BSource, R - 1>(rows, vecs);
+    return &micro_kernel<R, V, L, BSource>;
 }
 
 // C[0 : mc, 0 : nc] = alpha * (an mc x kc block of op(A)) (a kc x nc block of op(B)) + beta * C,

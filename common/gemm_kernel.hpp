@@ -14,7 +14,7 @@
 // against a small vector type, Vec (common/simd.hpp); only Vec and the tile shape change with the
 // instruction set, chosen at compile time:
 //
-//   AVX-512 (32 registers of 16 floats): 14 x 32 tile = 28 accumulators + 2 B vectors + 1 broadcast
+//   AVX-512 (32 registers of 16 floats):  8 x 48 tile = 24 accumulators + 3 B vectors + 1 broadcast
 //   AVX2+FMA (16 registers of 8 floats):   6 x 16 tile = 12 accumulators + 2 B vectors + 1 broadcast
 //   portable (a GCC/Clang vector of 4):     4 x 8 tile, which compilers map onto SSE2 or NEON
 //
@@ -34,8 +34,8 @@ using namespace simd;
 // And the tile of the long dot products (gemm.cpp): kDotR rows of A by kDotQ rows of B, one
 // sixteen-lane accumulator (Sum16: one AVX-512 register, two AVX2 ones) per pair plus the loads.
 #if defined(__AVX512F__)
-constexpr int kMR = 14;  // 14 x 32: 28 accumulators + 2 B vectors + 1 broadcast of 32 registers
-constexpr int kNV = 2;
+constexpr int kMR = 8;  // 8 x 48: 24 accumulators + 3 B vectors + 1 broadcast of 32 registers
+constexpr int kNV = 3;
 constexpr int kDotR = 5, kDotQ = 5;  // 25 accumulators + 5 rows of A + 1 of B (gemm.md: why 5 x 5)
 #elif defined(__AVX2__) && defined(__FMA__)
 constexpr int kMR = 6;  // 6 x 16: 12 accumulators + 2 B vectors + 1 broadcast of 16 registers
@@ -201,8 +201,8 @@ inline void micro_kernel(std::size_t kc, const float* a, std::size_t a_stride, c
 
   // In the kRows layout the R rows are R different addresses. From a second base pointer half-way
   // down, rows r and r + H share the offset r * a_stride, which halves the registers the addressing
-  // needs: x86-64 has 16, and 14 row offsets plus the loop's own pointers would spill (186 -> 207
-  // GFLOPS on the 4096 x 150 x 16 im2col product).
+  // needs: x86-64 has 16, and 14 row offsets (the tile's height before 8 x 48) plus the loop's own
+  // pointers spilled (186 -> 207 GFLOPS on the 4096 x 150 x 16 im2col product).
   constexpr int H = (R + 1) / 2;
   const float* a_hi = a + (L == ALayout::kRows ? H * a_stride : 0);
 

@@ -86,7 +86,7 @@ TEST_CASE("sgemm matches the reference and Eigen for every transpose at sizes 0,
 }
 
 TEST_CASE("sgemm matches the reference and Eigen at 257, past one register tile and one A block", "[common][gemm]") {
-  // 257 = 18 tiles of 14 rows + 5, = 8 tiles of 32 columns + 1, and more than one 168-row A block.
+  // 257 = 32 tiles of 8 rows + 1, = 5 tiles of 48 columns + 17, and more than one 168-row A block.
   for (Trans ta : kBoth)
     for (Trans tb : kBoth) {
       check_sgemm(257, 257, 257, ta, tb, -0.5f, 0.75f);
