@@ -49,16 +49,18 @@ using namespace gemm_detail;
 // 1 MiB L2, and a 32 MiB L3 shared by both cores.
 //   kKC: depth of one rank-kc update. C is read and written once per slice of k, so a deep slice
 //        means fewer trips of C through the caches. 512 is measured best here (2048^2: 218 GFLOPS
-//        at kKC = 256, 234 at 512): the B micro-panel (512 x 48 x 4 B = 96 KiB) does not fit
-//        in L1 and streams from L2, which keeps up, since each 192-byte row of it feeds 24 FMAs.
+//        at kKC = 256, 234 at 512, with the 14 x 32 tile of the time): the B micro-panel (512 x 48
+//        x 4 B = 96 KiB) is twice L1 and streams from L2, which keeps up, since each 192-byte row
+//        of it feeds 24 FMAs.
 //   kMC: rows of the packed A block, kMC x kKC floats, which stays in L2 while every column tile
 //        passes over it: 168 x 512 x 4 B = 336 KiB, a third of L2, leaving room for the B panel's
-//        lines and C. A multiple of kMR (21 tiles of 8) so only the last block of C has a ragged tile.
+//        lines and C. A multiple of kMR (21 tiles of 8 on AVX-512; gemm_kernel.hpp sets the count
+//        per instruction set) so only the last block of C has a ragged tile.
 //   kNC: columns of the packed B panel, kKC x kNC floats, which lives in L3 and is reused by
 //        every A block: 512 x 2016 x 4 B = 4 MiB, an eighth of L3. 2016 = 42 tiles of 48: a
 //        multiple of kNR, so only the last panel of C has a ragged tile.
 constexpr std::size_t kKC = 512;
-constexpr std::size_t kMC = std::size_t(kMR) * 21;
+constexpr std::size_t kMC = std::size_t(kMR) * kMCTiles;
 constexpr std::size_t kNC = 2048 / kNR * kNR;
 // B given row by row (sgemm_rows) is read in place, not packed, by a thread whose part of C has at
 // most this many rows.
@@ -232,8 +234,9 @@ void tile_block(std::size_t mc, std::size_t nc, std::size_t kc, const Operand& a
 void gemm_block(const Problem& p, std::size_t i0, std::size_t M, std::size_t j0, std::size_t N) {
   // Packing A costs a pass over it. It buys contiguous reads, but op(A) read where it lies is
   // just as fast while its rows (or, for A^T, its k-steps) are under 4 KiB apart. From 4 KiB on,
-  // the kMR rows of a tile fall into one set of the 12-way L1 (1024 x 1024: 228 GFLOPS in place,
-  // 238 packed) and each row sits on its own page. And when N fits in one column tile, A is used
+  // the rows of a tile fall into one set of the 12-way L1 and each sits on its own page (with the
+  // 14-row tile of the time, more rows than ways: 1024 x 1024 228 GFLOPS in place, 238 packed;
+  // the 8-row tile measures the same either way). And when N fits in one column tile, A is used
   // once, so packing it would only add a pass: a skinny im2col product (36864 x 25 times 25 x 6)
   // then costs one pass over A, not three.
   const bool pack_a_block = N > std::size_t(kNR) && p.lda >= 1024;

@@ -36,14 +36,17 @@ using namespace simd;
 #if defined(__AVX512F__)
 constexpr int kMR = 8;  // 8 x 48: 24 accumulators + 3 B vectors + 1 broadcast of 32 registers
 constexpr int kNV = 3;
+constexpr int kMCTiles = 21;  // row tiles in a packed A block (gemm.cpp, kMC): 168 rows
 constexpr int kDotR = 5, kDotQ = 5;  // 25 accumulators + 5 rows of A + 1 of B (gemm.md: why 5 x 5)
 #elif defined(__AVX2__) && defined(__FMA__)
 constexpr int kMR = 6;  // 6 x 16: 12 accumulators + 2 B vectors + 1 broadcast of 16 registers
 constexpr int kNV = 2;
+constexpr int kMCTiles = 12;  // 72 rows
 constexpr int kDotR = 2, kDotQ = 3;  // 6 sixteen-lane accumulators (12 registers) + the loads of 16
 #else
 constexpr int kMR = 4;  // 4 x 8
 constexpr int kNV = 2;
+constexpr int kMCTiles = 12;  // 48 rows
 constexpr int kDotR = 1, kDotQ = 3;  // 3 sixteen-lane accumulators: 12 of the 16 SSE registers
 #endif
 
@@ -191,8 +194,9 @@ inline void micro_kernel(std::size_t kc, const float* a, std::size_t a_stride, c
                          std::size_t ldc, int n, float alpha, float beta) {
   // Ask for the tile of C now, so its cache lines arrive while the k loop runs instead of
   // stalling the write-back (C's rows are far apart: each is a separate stream).
+  // One prefetch per vector, and the last float: an unaligned row of V vectors spans V + 1 lines.
   for (int r = 0; r < R; ++r) {
-    __builtin_prefetch(c + r * ldc, 1);
+    for (int v = 0; v < V; ++v) __builtin_prefetch(c + r * ldc + v * kW, 1);
     __builtin_prefetch(c + r * ldc + V * kW - 1, 1);
   }
   Vec acc[R][V];

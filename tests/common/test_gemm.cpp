@@ -123,7 +123,7 @@ TEST_CASE("sgemm handles matrix-vector shapes and products two or three columns 
 }
 
 TEST_CASE("sgemm with at most one row tile reads B in place, ragged columns included", "[common][gemm]") {
-  const std::size_t sizes[][3] = {{14, 100, 70}, {3, 2100, 40}, {5, 70, 1100}, {2, 64, 9}};
+  const std::size_t sizes[][3] = {{8, 100, 70}, {3, 2100, 40}, {5, 70, 1100}, {2, 64, 9}};
   for (auto [M, N, K] : sizes) check_all_variants(M, N, K);
 }
 
@@ -162,7 +162,7 @@ TEST_CASE("sgemm respects leading dimensions larger than the matrix", "[common][
 
 TEST_CASE("sgemm packs A when its rows are 4 KiB or more apart and still matches", "[common][gemm]") {
   for (Trans tb : kBoth) {
-    check_sgemm(65, 70, 1030, Trans::No, tb, 1.0f, 0.5f);   // lda = K = 1030
+    check_sgemm(65, 100, 1030, Trans::No, tb, 1.0f, 0.5f);  // lda = K = 1030
     check_sgemm(1030, 70, 9, Trans::Yes, tb, 1.0f, 0.5f);   // lda = M = 1030
     check_sgemm(40, 50, 20, Trans::No, tb, 1.0f, 0.0f, 1100);  // lda = 1120 by padding
   }
@@ -291,12 +291,13 @@ TEST_CASE("sgemm called from inside an OpenMP parallel region gives right result
 TEST_CASE("sgemm_rows reads B row by row from anywhere, like sgemm on the rows gathered", "[common][gemm]") {
   // The rows overlap and come in no order, as a convolution's shifted rows do: each starts at a
   // random offset into one buffer. Up to M = 64 rows B is read in place (whole column tiles; the
-  // ragged strip packed), beyond that packed: 16 and 64 in place, 64 x 100 x 600 on two threads,
-  // 70 and 96 packed; 600 is deeper than one cache slice; 13 and 7 leave ragged edges everywhere;
+  // ragged strip packed), beyond that packed: 16, 6 and 64 in place (6 x 300: one ragged row
+  // tile), 64 x 100 x 600 on two threads, 70 and 96 packed; 600 is deeper than one cache slice;
+  // 13 and 7 leave ragged edges everywhere;
   // A B^T with K >= 1024 and few outputs (16 x 40 x 1500, and 15 x 37 x 1500 for ragged tiles) is
   // the dot-product path.
   for (auto [M, N, K] : {std::tuple<std::size_t, std::size_t, std::size_t>{1, 1, 1}, {5, 17, 9}, {16, 300, 144},
-                         {13, 7, 29}, {64, 100, 600}, {70, 33, 600}, {96, 300, 600}, {16, 40, 1500},
+                         {6, 300, 25}, {13, 7, 29}, {64, 100, 600}, {70, 33, 600}, {96, 300, 600}, {16, 40, 1500},
                          {15, 37, 1500}})
     for (Trans ta : kBoth)
       for (Trans tb : kBoth)
