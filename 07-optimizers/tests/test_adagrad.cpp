@@ -70,6 +70,23 @@ TEST_CASE("Adagrad's first step moves every parameter by lr, whatever its gradie
   }
 }
 
+TEST_CASE("Adagrad's eps: a zero gradient stays a zero step, and gradients near eps are damped by it",
+          "[07-optimizers][adagrad]") {
+  // Without eps a parameter that never gets a gradient would take 0 / sqrt(0) = NaN; with
+  // gradients of 1e-10 (sqrt(s_1) = 1e-10 = eps) the first step is lr / 2, not lr.
+  Parameter p = random_parameter(9);
+  const Tensor theta0 = p.value;
+  std::vector<Tensor> grads(3, Tensor({2, 3}));  // (2, 3) zeros, then a row of tiny gradients
+  for (Tensor& g : grads)
+    for (std::size_t j = 0; j < 3; ++j) g(1, j) = 1e-10f * float(j + 1);
+  Adagrad adagrad({&p}, 0.1f);
+  run_steps(adagrad, p, {grads[0]});
+  CHECK(std::abs(p.value(1, 0) - theta0(1, 0)) == Approx(0.05).epsilon(1e-3));
+  run_steps(adagrad, p, {grads[1], grads[2]});
+  for (std::size_t j = 0; j < 3; ++j) CHECK(p.value(0, j) == theta0(0, j));
+  require_close(p.value, reference(theta0, grads, 0.1, {}), 1e-7, 1e-5);
+}
+
 TEST_CASE("Adagrad rejects a zero eps and a negative lr decay", "[07-optimizers][adagrad]") {
   Parameter p = random_parameter(7);
   AdagradOptions zero_eps, negative_decay;

@@ -85,6 +85,23 @@ TEST_CASE("RMSprop's first step is lr / sqrt(1 - alpha) in size: no bias correct
   }
 }
 
+TEST_CASE("RMSprop's eps: a zero gradient stays a zero step, and gradients near eps are damped by it",
+          "[07-optimizers][rmsprop]") {
+  // Without eps a parameter that never gets a gradient (an unused embedding row) would take
+  // 0 / sqrt(0) = NaN; and a gradient of 1e-9 has sqrt(v_1) = 1e-10, ten times below eps = 1e-8,
+  // so its step is lr g / (sqrt(v) + eps) ~ lr / 11, not the 10 lr of larger gradients.
+  Parameter p = random_parameter(8);
+  const Tensor theta0 = p.value;
+  std::vector<Tensor> grads(3, Tensor({2, 3}));  // (2, 3) zeros, then a row of tiny gradients
+  for (Tensor& g : grads)
+    for (std::size_t j = 0; j < 3; ++j) g(1, j) = 1e-9f * float(j + 1);
+  RMSprop rmsprop({&p}, 1e-2f);
+  run_steps(rmsprop, p, grads);
+  for (std::size_t j = 0; j < 3; ++j) CHECK(p.value(0, j) == theta0(0, j));
+  require_close(p.value, reference(theta0, grads, 1e-2, {}), 1e-7, 1e-5);
+  CHECK(std::abs(p.value(1, 0) - theta0(1, 0)) < 1e-2 * 0.3);
+}
+
 TEST_CASE("RMSprop rejects alpha of 1", "[07-optimizers][rmsprop]") {
   Parameter p = random_parameter(7);
   RMSpropOptions options;
