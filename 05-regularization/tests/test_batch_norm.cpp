@@ -166,6 +166,16 @@ TEST_CASE("BatchNorm2d backward matches central differences in training mode", "
   check_layer_gradients(bn, random_tensor({3, 3, 3, 2}, rng, 2.0f), rng, 2e-3, 2e-3);
 }
 
+TEST_CASE("BatchNorm1d backward matches central differences in evaluation mode", "[05-regularization][batchnorm][grad]") {
+  Rng rng(7);
+  BatchNorm1d bn(3);
+  randomize_affine(bn, rng);
+  bn.running_mean().value = Tensor({3}, {0.3f, -0.2f, 1.0f});
+  bn.running_var().value = Tensor({3}, {0.7f, 2.0f, 1.2f});
+  bn.set_training(false);
+  check_layer_gradients(bn, random_tensor({4, 3}, rng), rng);
+}
+
 TEST_CASE("BatchNorm2d backward matches central differences in evaluation mode", "[05-regularization][batchnorm][grad]") {
   Rng rng(6);
   BatchNorm2d bn(2);

@@ -134,6 +134,38 @@ TEST_CASE("the GPT's backward matches central differences for every parameter, t
   }
 }
 
+TEST_CASE("the GPT's gradients from two half batches add up to the whole batch's, tied and untied",
+          "[06-transformer][gpt][grad]") {
+  // Every backward adds into .grad (micro-batches and replicas rely on it): a layer that overwrote
+  // its gradient would keep only the second half's. L = sum(y G) is a sum over the examples, so
+  // its gradient is the sum of the halves'.
+  for (bool tied : {true, false}) {
+    INFO((tied ? "tied, learned positions" : "untied, sinusoidal positions"));
+    Rng rng(tied ? 4 : 5);
+    GPTConfig config = tiny_config(tied, tied ? "learned" : "sinusoidal");
+    GPT gpt(config, rng);
+    const std::size_t T = config.context, V = config.vocabulary;
+    Tensor ids({4, T});  // (B, T)
+    for (float& id : ids) id = float(rng.below(V));
+    const Tensor g = random_tensor({4, T, V}, rng);  // (B, T, V)
+    gpt.zero_grad();
+    gpt.forward(ids);
+    gpt.backward(g);
+    std::vector<Tensor> whole;
+    for (Parameter* p : gpt.parameters()) whole.push_back(p->grad);
+    gpt.zero_grad();
+    for (std::size_t half : {0, 1}) {
+      gpt.forward(slice_rows(ids, 2 * half, 2 * half + 2));
+      gpt.backward(slice_rows(g, 2 * half, 2 * half + 2));
+    }
+    std::size_t i = 0;
+    for (Parameter* p : gpt.parameters()) {
+      INFO("dL/d" << p->name);
+      require_close(p->grad, whole[i++], 1e-5, 1e-4);
+    }
+  }
+}
+
 TEST_CASE("an untrained GPT of the example's size gives every character about 1/V: a first loss near ln V",
           "[06-transformer][gpt]") {
   Rng rng(4);
