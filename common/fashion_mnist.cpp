@@ -111,13 +111,23 @@ std::string idx_path(const std::string& dir, const std::string& name) {
 FashionMnist load_fashion_mnist(const std::string& dir, std::size_t train_limit) {
   if (!std::filesystem::is_directory(dir)) throw std::runtime_error(dir + ": no such directory (" + kHowToGetIt + ")");
   FashionMnist data;
-  data.train = load_idx_images(idx_path(dir, "train-images-idx3-ubyte"), idx_path(dir, "train-labels-idx1-ubyte"),
-                               train_limit);
-  data.test = load_idx_images(idx_path(dir, "t10k-images-idx3-ubyte"), idx_path(dir, "t10k-labels-idx1-ubyte"));
+  const std::string train_images = idx_path(dir, "train-images-idx3-ubyte");
+  const std::string test_images = idx_path(dir, "t10k-images-idx3-ubyte");
+  data.train = load_idx_images(train_images, idx_path(dir, "train-labels-idx1-ubyte"), train_limit);
+  data.test = load_idx_images(test_images, idx_path(dir, "t10k-labels-idx1-ubyte"));
   for (const LabeledImages* split : {&data.train, &data.test})
     if (split->rows != 28 || split->cols != 28)
       throw std::runtime_error(dir + ": Fashion-MNIST images must be 28x28, found " +
                                std::to_string(split->rows) + "x" + std::to_string(split->cols));
+  // Well-formed files that hold nothing to learn from or to measure are refused here, by name, and
+  // not later as a division by zero: an empty split's accuracy is 0 / 0, and training images of one
+  // constant value have a standard deviation of 0, which standardization divides by.
+  for (const auto& [split, path] : {std::pair{&data.train, train_images}, std::pair{&data.test, test_images}})
+    if (split->size() == 0) throw std::runtime_error(path + ": holds no images");
+  const std::vector<std::uint8_t>& pixels = data.train.pixels;
+  if (std::all_of(pixels.begin(), pixels.end(), [&](std::uint8_t p) { return p == pixels[0]; }))
+    throw std::runtime_error(train_images + ": every pixel of every image is " + std::to_string(pixels[0]) +
+                             ", so there is nothing to learn from (and the pixels' standard deviation is 0)");
   return data;
 }
 

@@ -33,13 +33,15 @@ void write_file(const std::string& path, const std::vector<unsigned char>& bytes
   }
 }
 
-// A tiny Fashion-MNIST in dir: n 28x28 images per split, image i filled with the byte i + 1 and
-// labelled i % 10; the training split gzipped under Debian's names, the test split as given.
+// A tiny Fashion-MNIST in dir: n 28x28 images per split, image i filled with the byte i + 1 but for
+// a black second pixel (an image of one value is refused), and labelled i % 10; the training split
+// gzipped under Debian's names, the test split as given.
 void write_tiny_set(const std::string& dir, std::size_t n, bool gzip_train, bool gzip_test) {
   for (const auto& [prefix, gzip] : {std::pair{"train", gzip_train}, std::pair{"t10k", gzip_test}}) {
     std::vector<unsigned char> pixels, labels;
     for (std::size_t i = 0; i < n; ++i) {
       pixels.insert(pixels.end(), 28 * 28, (unsigned char)(i + 1));
+      pixels[i * 28 * 28 + 1] = 0;
       labels.push_back((unsigned char)(i % 10));
     }
     const std::string suffix = gzip ? ".gz" : "";
@@ -90,6 +92,24 @@ TEST_CASE("A missing Fashion-MNIST file is named with both its names and the Deb
                     Catch::Contains(dir + "/t10k-labels-idx1-ubyte.gz: no such file (nor t10k-labels-idx1-ubyte "
                                           "uncompressed)") &&
                         Catch::Contains("dataset-fashion-mnist"));
+}
+
+TEST_CASE("A split of no images, or training images of one value, is refused by file name", "[common][data]") {
+  // Well-formed IDX files, but no accuracy can be measured on no images (0 / 0), and standardizing
+  // pixels whose standard deviation is 0 divides by it.
+  const std::string empty = test::scratch_dir("fmnist-empty");
+  write_tiny_set(empty, 2, true, true);
+  write_file(empty + "/t10k-images-idx3-ubyte.gz", idx_bytes({0, 28, 28}, {}), true);
+  write_file(empty + "/t10k-labels-idx1-ubyte.gz", idx_bytes({0}, {}), true);
+  CHECK_THROWS_WITH(load_fashion_mnist(empty), empty + "/t10k-images-idx3-ubyte.gz: holds no images");
+
+  const std::string black = test::scratch_dir("fmnist-black");
+  write_tiny_set(black, 3, true, true);
+  write_file(black + "/train-images-idx3-ubyte.gz", idx_bytes({3, 28, 28}, std::vector<unsigned char>(3 * 28 * 28, 0)),
+             true);
+  CHECK_THROWS_WITH(load_fashion_mnist(black),
+                    Catch::StartsWith(black + "/train-images-idx3-ubyte.gz: every pixel of every image is 0") &&
+                        Catch::Contains("nothing to learn from"));
 }
 
 TEST_CASE("Fashion-MNIST loads from Debian's package with the published sizes", "[common][data][real-data]") {
