@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <system_error>
@@ -178,6 +179,9 @@ CsvTable parse_csv(std::string_view text, const std::string& source) {
 }
 
 CsvTable read_csv(const std::string& path) {
+  // A directory opens as a stream that reads nothing: it would be reported as an empty file.
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) throw std::runtime_error(path + ": is a directory, not a CSV file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
   std::ostringstream text;

@@ -1,6 +1,8 @@
 #include "01-perceptron/perceptron.hpp"
 
+#include <cmath>
 #include <stdexcept>
+#include <string>
 
 namespace dlfs {
 
@@ -57,16 +59,29 @@ std::size_t Perceptron::train_epoch(const Tensor& x, const std::vector<int>& y, 
   if (variant_ == PerceptronVariant::kPocket && pocket_errors_ == static_cast<std::size_t>(-1))
     pocket_errors_ = errors_of(pocket_w_, pocket_b_, x, y);  // the starting weights (zero) are the first pocket
 
+  // Weights or features that have left the float range (a huge lr, features too large to scale)
+  // give margins of NaN, which no comparison finds <= 0: every row would pass for a row without a
+  // mistake, and the run for one that converged. Stopped instead, with what went wrong.
+  auto not_finite = [&](const std::string& what, std::size_t row) {
+    return std::runtime_error("perceptron: " + what + " at training row " + std::to_string(row) +
+                              ": the weights or the features are no longer finite numbers (a smaller learning rate, "
+                              "or features scaled to a smaller range)");
+  };
   std::size_t mistakes = 0;
   for (std::size_t i : order) {
     const float* row = x.data() + i * f;
+    const float margin = float(y[i]) * dot_row(w_, b_, x, i);
+    if (std::isnan(margin)) throw not_finite("the margin y (w . x + b) is NaN", i);
     // A mistake is y (w . x + b) <= 0: wrong side of the plane, or on it (w = 0 at the start).
-    if (float(y[i]) * dot_row(w_, b_, x, i) <= 0.0f) {
+    if (margin <= 0.0f) {
       ++mistakes;
       // Eq. (2): w <- w + lr y x,  b <- b + lr y.
       const float step = lr * float(y[i]);
       for (std::size_t j = 0; j < f; ++j) w_[j] += step * row[j];
       b_ += step;
+      bool finite = std::isfinite(b_);
+      for (std::size_t j = 0; j < f; ++j) finite = finite && std::isfinite(w_[j]);
+      if (!finite) throw not_finite("an update overflowed the weights", i);
       if (variant_ == PerceptronVariant::kPocket) {
         // Pocket with ratchet: the new weights replace the pocket only if they make fewer
         // errors on the whole training set. O(N F) per update, cheap at this size.

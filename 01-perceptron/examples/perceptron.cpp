@@ -23,6 +23,7 @@
 #include "01-perceptron/perceptron.hpp"
 #include "01-perceptron/preprocessing.hpp"
 #include "01-perceptron/synthetic.hpp"
+#include "common/flags.hpp"
 #include "common/metrics_csv.hpp"
 #include "common/random.hpp"
 #include "common/system.hpp"
@@ -248,6 +249,7 @@ int main(int argc, char** argv) {
   csv->excludes(dataset);
 
   try {
+    check_flag_values(app);  // common/flags.hpp: no empty, negative unsigned or non-finite values
     app.parse(argc, argv);
     if (!o.csv.empty() && o.label.empty())
       throw UsageError("--csv needs --label COLUMN: the name of the column holding the class");

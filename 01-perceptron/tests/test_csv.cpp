@@ -187,4 +187,6 @@ TEST_CASE("read_csv reads a file with Windows line endings and names it in error
 TEST_CASE("read_csv names a file it cannot open", "[01-perceptron][csv][errors]") {
   const std::string path = test::scratch_dir("01-perceptron-csv-missing") + "/missing.csv";
   CHECK_THROWS_WITH(read_csv(path), path + ": cannot open: No such file or directory");
+  const std::string dir = test::scratch_dir("01-perceptron-csv-directory");
+  CHECK_THROWS_WITH(read_csv(dir), dir + ": is a directory, not a CSV file");
 }

@@ -49,6 +49,21 @@ TEST_CASE("The perceptron updates w by lr y x and b by lr y on a mistake only", 
   CHECK(p.count_errors(x, {1, -1}) == 0);
 }
 
+TEST_CASE("Weights or features that leave the float range stop training instead of passing for convergence",
+          "[01-perceptron][perceptron][errors]") {
+  // lr 3e38 and a feature of 2: the first update is past FLT_MAX (3.4e38). Before, the NaN margins
+  // that followed were never <= 0, so an epoch "without mistakes" reported convergence.
+  const Tensor x({2, 2}, {2, 1, -1, 0.5f});  // (2, 2)
+  Perceptron huge(2);
+  CHECK_THROWS_WITH(huge.train_epoch(x, {1, -1}, {0, 1}, 3e38f),
+                    Catch::StartsWith("perceptron: an update overflowed the weights at training row 0"));
+  // A feature that is already NaN (or infinite, against zero weights: 0 * inf) gives a NaN margin.
+  const Tensor bad({2, 2}, {1, std::nanf(""), -1, 0.5f});
+  Perceptron p(2);
+  CHECK_THROWS_WITH(p.train_epoch(bad, {1, -1}, {0, 1}, 0.5f),
+                    Catch::StartsWith("perceptron: the margin y (w . x + b) is NaN at training row 0"));
+}
+
 TEST_CASE("The perceptron converges on separable data within Novikoff's (R / gamma)^2 mistakes",
           "[01-perceptron][perceptron][theorem]") {
   for (const auto& [features, margin, seed] : {std::tuple{2, 0.05f, 1}, std::tuple{5, 0.1f, 2}, std::tuple{10, 0.05f, 3}}) {

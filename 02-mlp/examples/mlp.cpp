@@ -18,6 +18,7 @@
 #include "02-mlp/optimizer.hpp"
 #include "02-mlp/train.hpp"
 #include "common/fashion_mnist.hpp"
+#include "common/flags.hpp"
 #include "common/metrics_csv.hpp"
 #include "common/plot_svg.hpp"
 #include "common/safetensors.hpp"
@@ -77,6 +78,7 @@ int main(int argc, char** argv) {
   auto* load = app.add_option("--load", load_path, "start from a saved model: train it further, or only evaluate it with --epochs 0");
   app.add_option("--checkpoint", checkpoint_path, "after every epoch, write FILE with all it takes to resume the run");
   app.add_option("--resume", resume_path, "continue the run that wrote checkpoint FILE (give it the same flags)")->excludes(load);
+  check_flag_values(app);  // common/flags.hpp: no empty, negative unsigned or non-finite values
   CLI11_PARSE(app, argc, argv);
 
   try {

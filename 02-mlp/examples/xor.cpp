@@ -10,6 +10,7 @@
 #include "02-mlp/losses.hpp"
 #include "02-mlp/optimizer.hpp"
 #include "02-mlp/sequential.hpp"
+#include "common/flags.hpp"
 #include "common/ops.hpp"
 
 using namespace dlfs;
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   app.add_option("--epochs", max_epochs, "maximum epochs (stops early once all four are right)")->check(CLI::Range(1, 1000000));
   app.add_option("--lr", lr, "learning rate")->check(CLI::PositiveNumber);
   app.add_option("--seed", seed, "random seed");
+  check_flag_values(app);  // common/flags.hpp: no empty, negative unsigned or non-finite values
   CLI11_PARSE(app, argc, argv);
 
   const Tensor x({4, 2}, {0, 0, 0, 1, 1, 0, 1, 1});  // (4, 2)

@@ -39,3 +39,15 @@ TEST_CASE("The same seed writes the same metrics and model, byte for byte, on on
   check_same_bits_on_one_thread_or_two([](int threads) { return mlp("", threads, 2); },
                                        scratch_dir("02-mlp-example-threads"), 2);
 }
+
+TEST_CASE("An empty value for a path flag is refused before anything is read or written", "[02-mlp][example][errors]") {
+  // --out "" once wrote metrics.csv and the figures into the filesystem root; --save "" and
+  // --load "" quietly meant no file at all.
+  const std::string dir = scratch_dir("02-mlp-example-empty");
+  for (const std::string flag : {"--out", "--save", "--load", "--checkpoint", "--resume", "--data"}) {
+    INFO(flag);
+    const Run run = run_program(mlp(flag + " ''", 1, 1), dir);
+    CHECK(run.status != 0);
+    CHECK(run.out + run.err == flag + ": must not be empty\nRun with --help for more information.\n");
+  }
+}

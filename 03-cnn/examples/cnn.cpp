@@ -21,6 +21,7 @@
 #include "03-cnn/conv2d.hpp"
 #include "03-cnn/models.hpp"
 #include "common/fashion_mnist.hpp"
+#include "common/flags.hpp"
 #include "common/metrics_csv.hpp"
 #include "common/plot_svg.hpp"
 #include "common/safetensors.hpp"
@@ -141,6 +142,7 @@ int main(int argc, char** argv) {
   app.add_option("--save", save_path, "save the trained model to FILE (safetensors)");
   app.add_option("--checkpoint", checkpoint_path, "after every epoch, write FILE with all it takes to resume the run");
   app.add_option("--resume", resume_path, "continue the run that wrote checkpoint FILE (give it the same flags)");
+  check_flag_values(app);  // common/flags.hpp: no empty, negative unsigned or non-finite values
   CLI11_PARSE(app, argc, argv);
   if (out_dir.empty()) out_dir = "runs/03-cnn/" + model_name;
   // The deeper network needs a smaller step and more of them. With plain SGD at lr 0.1 its loss

@@ -38,6 +38,7 @@
 #include "08-utilities/callbacks.hpp"
 #include "08-utilities/data_loader.hpp"
 #include "08-utilities/trainer.hpp"
+#include "common/flags.hpp"
 #include "common/system.hpp"
 
 using namespace dlfs;
@@ -62,6 +63,7 @@ int main(int argc, char** argv) {
   flags.add_run(app, load, "Adam's learning rate",
                 "where to write metrics.csv and curves.svg (default: runs/04-rnn/charlm-<cell>)");
   try {
+    check_flag_values(app);  // common/flags.hpp: no empty, negative unsigned or non-finite values
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help

@@ -29,6 +29,7 @@
 #include "08-utilities/callbacks.hpp"
 #include "08-utilities/data_loader.hpp"
 #include "08-utilities/trainer.hpp"
+#include "common/flags.hpp"
 #include "common/plot_svg.hpp"
 #include "common/safetensors.hpp"
 #include "common/system.hpp"
@@ -96,6 +97,7 @@ int main(int argc, char** argv) {
   app.add_option("--save", save_path, "save the trained model (the weights it ends with) to FILE");
   app.add_option("--checkpoint", checkpoint_path, "after every epoch, write FILE with all it takes to resume the run");
   app.add_option("--resume", resume_path, "continue the run that wrote checkpoint FILE (give it the same flags)");
+  check_flag_values(app);  // common/flags.hpp: no empty, negative unsigned or non-finite values
   CLI11_PARSE(app, argc, argv);
   if (out_dir.empty()) out_dir = "runs/04-rnn/forecast-" + cell;
 

@@ -24,6 +24,7 @@
 #include "07-optimizers/make_optimizer.hpp"
 #include "08-utilities/data_loader.hpp"
 #include "08-utilities/trainer.hpp"
+#include "common/flags.hpp"
 #include "common/plot_svg.hpp"
 #include "common/system.hpp"
 
@@ -87,6 +88,7 @@ int main(int argc, char** argv) {
   app.add_option("--seed", seed, "random seed (initialisation and shuffling)");
   app.add_option("--threads", threads, "OpenMP threads (0: all cores)")->check(CLI::Range(0, 1024));
   app.add_option("--figure", figure, "where to write the SVG chart");
+  check_flag_values(app);  // common/flags.hpp: no empty, negative unsigned or non-finite values
   CLI11_PARSE(app, argc, argv);
 
   try {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "05-regularization/models.hpp"
+#include "common/flags.hpp"
 
 using namespace dlfs;
 
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
   app.add_option("--blocks", options.blocks, "resnet and plain: blocks per stage n (depth 6n + 2)")
       ->check(CLI::Range(1, 100));
   app.add_flag("!--no-batch-norm", options.batch_norm, "bn-cnn and vgg without batch norm");
+  check_flag_values(app);  // common/flags.hpp: no empty, negative unsigned or non-finite values
   CLI11_PARSE(app, argc, argv);
   try {
     std::vector<std::string> names = kRegularizationModelNames;

@@ -53,6 +53,7 @@
 #include "08-utilities/data_loader.hpp"
 #include "08-utilities/trainer.hpp"
 #include "common/fashion_mnist.hpp"
+#include "common/flags.hpp"
 #include "common/metrics_csv.hpp"
 #include "common/plot_svg.hpp"
 #include "common/safetensors.hpp"
@@ -279,6 +280,7 @@ int main(int argc, char** argv) {
   app.add_option("--resume", resume_path, "continue the run that wrote checkpoint FILE (give it the same flags)")
       ->excludes(load);
   try {
+    check_flag_values(app);  // common/flags.hpp: no empty, negative unsigned or non-finite values
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help

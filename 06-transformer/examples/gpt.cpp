@@ -47,6 +47,7 @@
 #include "08-utilities/callbacks.hpp"
 #include "08-utilities/data_loader.hpp"
 #include "08-utilities/trainer.hpp"
+#include "common/flags.hpp"
 #include "common/system.hpp"
 
 using namespace dlfs;
@@ -138,6 +139,7 @@ int main(int argc, char** argv) {
   app.add_option("--attention-text", attention_text,
                  "the text whose attention maps are drawn (default: a fortune-like quote, or the start of the validation text)");
   try {
+    check_flag_values(app);  // common/flags.hpp: no empty, negative unsigned or non-finite values
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help

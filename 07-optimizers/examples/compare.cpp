@@ -30,6 +30,7 @@
 #include "07-optimizers/make_optimizer.hpp"
 #include "07-optimizers/schedules.hpp"
 #include "common/fashion_mnist.hpp"
+#include "common/flags.hpp"
 #include "common/metrics_csv.hpp"
 #include "common/plot_svg.hpp"
 #include "common/system.hpp"
@@ -175,6 +176,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "OpenMP threads (0: all cores)")->check(CLI::Range(0, 1024));
   app.add_option("--data", data_flag, "Fashion-MNIST directory (default: $DLFS_DATA or " + std::string(kDefaultFashionMnistDir) + ")");
   app.add_option("--out", out_dir, "where to write the CSVs, SVGs and results.md");
+  check_flag_values(app);  // common/flags.hpp: no empty, negative unsigned or non-finite values
   CLI11_PARSE(app, argc, argv);
 
   try {

@@ -27,6 +27,7 @@
 #include "08-utilities/trainer.hpp"
 #include "08-utilities/tuner.hpp"
 #include "common/fashion_mnist.hpp"
+#include "common/flags.hpp"
 #include "common/safetensors.hpp"
 #include "common/system.hpp"
 
@@ -107,6 +108,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "OpenMP threads (0: all cores)")->check(CLI::Range(0, 1024));
   app.add_option("--data", data_flag, "Fashion-MNIST directory (default: $DLFS_DATA or " + std::string(kDefaultFashionMnistDir) + ")");
   app.add_option("--out", out_dir, "where to write the leaderboard and the best model");
+  check_flag_values(app);  // common/flags.hpp: no empty, negative unsigned or non-finite values
   CLI11_PARSE(app, argc, argv);
 
   try {

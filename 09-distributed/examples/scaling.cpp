@@ -29,6 +29,7 @@
 #include "09-distributed/models.hpp"
 #include "09-distributed/mpi_job.hpp"
 #include "09-distributed/ring_allreduce.hpp"
+#include "common/flags.hpp"
 #include "common/plot_svg.hpp"
 #include "common/system.hpp"
 
@@ -141,6 +142,7 @@ int main(int argc, char** argv) {
   app.add_option("--vocabulary", vocabulary, "charlm: characters V (the fortunes give 96-ish)")->check(CLI::Range(2, 100000));
   app.add_option("--out", out, "the figure (SVG)");
   try {
+    check_flag_values(app);  // common/flags.hpp: no empty, negative unsigned or non-finite values
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) {

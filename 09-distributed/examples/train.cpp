@@ -50,6 +50,7 @@
 #include "09-distributed/models.hpp"
 #include "09-distributed/mpi_job.hpp"
 #include "common/fashion_mnist.hpp"
+#include "common/flags.hpp"
 #include "common/system.hpp"
 
 using namespace dlfs;
@@ -264,6 +265,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100000000));
   // Every process parses the same arguments and comes to the same verdict; rank 0 alone says it.
   try {
+    check_flag_values(app);  // common/flags.hpp: no empty, negative unsigned or non-finite values
     app.parse(argc, argv);
     check_flags_fit_model(f, app);
     fill_defaults(f, job.size());

@@ -24,6 +24,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "common/flags.hpp"
 #include "common/plot_svg.hpp"
 
 using namespace dlfs;
@@ -142,6 +143,7 @@ int main(int argc, char** argv) {
   app.add_option("--out", out_path, "the SVG to write")->required();
   app.add_option("--panel", panel_specs, "\"title;y-axis title;column[=legend name],...\", once per panel")->required();
   app.add_option("--x-label", x_label, "the x axis title (row i is plotted at x = i + 1)");
+  check_flag_values(app);  // common/flags.hpp: no empty, negative unsigned or non-finite values
   CLI11_PARSE(app, argc, argv);
   try {
     const std::vector<NamedTable> tables = read_tables(csv_paths);
