@@ -2,11 +2,16 @@
 // them to an optimizer, so each test can replay the same sequence through its Eigen reference.
 #pragma once
 
+#include <functional>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "02-mlp/optimizer.hpp"
 #include "tests/support/eigen.hpp"
+#include "tests/support/fixtures.hpp"
 #include "tests/support/gradcheck.hpp"
+#include "tests/support/require_close.hpp"
 
 namespace dlfs::test {
 
@@ -39,5 +44,21 @@ inline void run_steps(Optimizer& optimizer, Parameter& p, const std::vector<Tens
 
 // The parameter's value as a double-precision Eigen matrix, for the references.
 inline MatrixD as_double(const Tensor& t) { return as_eigen(t).cast<double>(); }
+
+// Replays the PyTorch fixture (tests/fixtures/optimizers.safetensors, make_fixtures.py) through the
+// optimizer `make` builds for a parameter starting at the fixture's theta0: after each of its
+// three gradients the parameter must be torch.optim's `name`.step<k>.
+inline void check_against_torch(const std::string& name,
+                                const std::function<std::unique_ptr<Optimizer>(Parameter&)>& make) {
+  const SafetensorsFile file = read_fixture("optimizers.safetensors");
+  Parameter p("w", fixture_tensor(file, "theta0"));
+  const std::unique_ptr<Optimizer> optimizer = make(p);
+  for (int k = 0; k < 3; ++k) {
+    INFO(name << ", after step " << k);
+    p.grad.copy_from(fixture_tensor(file, "grad" + std::to_string(k)));
+    optimizer->step();
+    require_close(p.value, fixture_tensor(file, name + ".step" + std::to_string(k)), 1e-6, 1e-5);
+  }
+}
 
 }  // namespace dlfs::test

@@ -87,6 +87,15 @@ TEST_CASE("Adagrad's eps: a zero gradient stays a zero step, and gradients near 
   require_close(p.value, reference(theta0, grads, 0.1, {}), 1e-7, 1e-5);
 }
 
+TEST_CASE("Adagrad with lr decay, weight decay and a starting accumulator matches torch.optim.Adagrad",
+          "[07-optimizers][adagrad][pytorch]") {
+  check_against_torch("adagrad", [](Parameter& p) {
+    AdagradOptions o;
+    o.lr_decay = 0.1f, o.weight_decay = 0.01f, o.initial_accumulator_value = 0.1f;
+    return std::make_unique<Adagrad>(std::vector<Parameter*>{&p}, 0.1f, o);
+  });
+}
+
 TEST_CASE("Adagrad rejects a zero eps and a negative lr decay", "[07-optimizers][adagrad]") {
   Parameter p = random_parameter(7);
   AdagradOptions zero_eps, negative_decay;

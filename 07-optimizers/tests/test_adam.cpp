@@ -126,6 +126,15 @@ TEST_CASE("AdamW with zero gradients only shrinks the weights by 1 - lr lambda p
   require_close(p.value, theta0 * float(std::pow(0.999, 10)), 1e-7, 1e-6);
 }
 
+TEST_CASE("Adam (weight decay in the gradient) and AdamW (decoupled) match torch.optim's", "[07-optimizers][adam][pytorch]") {
+  check_against_torch("adam", [](Parameter& p) {
+    AdamOptions o;
+    o.weight_decay = 0.01f;
+    return std::make_unique<Adam>(std::vector<Parameter*>{&p}, 0.01f, o);
+  });
+  check_against_torch("adamw", [](Parameter& p) { return std::make_unique<AdamW>(std::vector<Parameter*>{&p}, 0.01f); });
+}
+
 TEST_CASE("Adam rejects betas outside [0, 1)", "[07-optimizers][adam]") {
   Parameter p = random_parameter(12);
   AdamOptions options;

@@ -4,6 +4,7 @@
 #include "02-mlp/activations.hpp"
 #include "07-optimizers/cross_entropy.hpp"
 #include "tests/support/eigen.hpp"
+#include "tests/support/fixtures.hpp"
 #include "tests/support/gradcheck.hpp"
 #include "tests/support/require_close.hpp"
 
@@ -56,6 +57,19 @@ TEST_CASE("Binary cross-entropy stays exact and finite at extreme logits", "[07-
   for (std::size_t i = 0; i < 6; ++i) {
     CHECK(std::isfinite(l.grad[i]));
     CHECK(l.grad[i] == Approx(expected_grad[i] / 6.0f).margin(1e-12));
+  }
+}
+
+TEST_CASE("Binary cross-entropy on logits matches torch.nn.BCEWithLogitsLoss, and categorical cross-entropy NLLLoss on log p",
+          "[07-optimizers][losses][pytorch]") {
+  const SafetensorsFile file = read_fixture("losses.safetensors");
+  for (const std::string name : {"bce", "cce"}) {
+    INFO(name);
+    const Tensor& x = fixture_tensor(file, name + ".input");   // logits, or probabilities (B, C)
+    const Tensor& t = fixture_tensor(file, name + ".target");  // soft targets, or one-hot rows (B, C)
+    const LossAndGrad l = name == "bce" ? binary_cross_entropy_with_logits(x, t) : categorical_cross_entropy(x, t);
+    CHECK(l.loss == Approx(fixture_tensor(file, name + ".loss")[0]).epsilon(1e-6));
+    require_close(l.grad, fixture_tensor(file, name + ".grad"), 1e-6, 1e-5);
   }
 }
 

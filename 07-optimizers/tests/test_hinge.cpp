@@ -3,6 +3,7 @@
 
 #include "07-optimizers/hinge.hpp"
 #include "tests/support/eigen.hpp"
+#include "tests/support/fixtures.hpp"
 #include "tests/support/gradcheck.hpp"
 #include "tests/support/require_close.hpp"
 
@@ -70,6 +71,17 @@ TEST_CASE("Multi-class hinge gradient matches central differences away from the 
   const std::vector<int> y = {0, 1, 3};
   const Tensor numeric = numerical_gradient([&] { return multiclass_hinge(z, y).loss; }, z, 1e-3);
   require_close(multiclass_hinge(z, y).grad, numeric, 1e-4, 1e-3);
+}
+
+TEST_CASE("Multi-class hinge matches torch.nn.MultiMarginLoss(p=1, margin=1)", "[07-optimizers][losses][hinge][pytorch]") {
+  const SafetensorsFile file = read_fixture("losses.safetensors");
+  const Tensor& z = fixture_tensor(file, "hinge.input");       // (B, C)
+  const Tensor& labels = fixture_tensor(file, "hinge.target");  // (B,) as floats
+  std::vector<int> y(labels.size());
+  for (std::size_t b = 0; b < y.size(); ++b) y[b] = int(labels[b]);
+  const LossAndGrad l = multiclass_hinge(z, y);
+  CHECK(l.loss == Approx(fixture_tensor(file, "hinge.loss")[0]).epsilon(1e-6));
+  require_close(l.grad, fixture_tensor(file, "hinge.grad"), 1e-7, 1e-5);
 }
 
 TEST_CASE("A hinge is satisfied by a margin: zero loss and zero gradient", "[07-optimizers][losses][hinge]") {

@@ -4,6 +4,7 @@
 #include "07-optimizers/regression_losses.hpp"
 #include "common/ops.hpp"
 #include "tests/support/eigen.hpp"
+#include "tests/support/fixtures.hpp"
 #include "tests/support/gradcheck.hpp"
 #include "tests/support/require_close.hpp"
 
@@ -82,6 +83,18 @@ TEST_CASE("MAE and Huber stay finite and bounded for outliers of 1e30", "[07-opt
     for (float g : l.grad) CHECK(std::abs(g) <= 0.25f);  // |sign| / N, delta / N
   }
   CHECK(mae(p, t).loss == Approx((1e30 + 1e30 + 1e30 + 6e38) / 4));
+}
+
+TEST_CASE("MAE and Huber match torch.nn.L1Loss and torch.nn.HuberLoss(delta=1)", "[07-optimizers][losses][pytorch]") {
+  const SafetensorsFile file = read_fixture("losses.safetensors");
+  for (const std::string name : {"mae", "huber"}) {
+    INFO(name);
+    const Tensor& p = fixture_tensor(file, name + ".input");
+    const Tensor& t = fixture_tensor(file, name + ".target");
+    const LossAndGrad l = name == "mae" ? mae(p, t) : huber(p, t);
+    CHECK(l.loss == Approx(fixture_tensor(file, name + ".loss")[0]).epsilon(1e-6));
+    require_close(l.grad, fixture_tensor(file, name + ".grad"), 1e-7, 1e-5);
+  }
 }
 
 TEST_CASE("Regression losses name mismatched shapes and a bad delta", "[07-optimizers][losses]") {

@@ -102,6 +102,16 @@ TEST_CASE("RMSprop's eps: a zero gradient stays a zero step, and gradients near 
   CHECK(std::abs(p.value(1, 0) - theta0(1, 0)) < 1e-2 * 0.3);
 }
 
+TEST_CASE("RMSprop, plain and centered with momentum and weight decay, matches torch.optim.RMSprop",
+          "[07-optimizers][rmsprop][pytorch]") {
+  check_against_torch("rmsprop", [](Parameter& p) { return std::make_unique<RMSprop>(std::vector<Parameter*>{&p}); });
+  check_against_torch("rmsprop_centered", [](Parameter& p) {
+    RMSpropOptions o;
+    o.alpha = 0.9f, o.momentum = 0.8f, o.centered = true, o.weight_decay = 0.01f;
+    return std::make_unique<RMSprop>(std::vector<Parameter*>{&p}, 1e-3f, o);
+  });
+}
+
 TEST_CASE("RMSprop rejects alpha of 1", "[07-optimizers][rmsprop]") {
   Parameter p = random_parameter(7);
   RMSpropOptions options;

@@ -99,6 +99,19 @@ TEST_CASE("SGD with momentum names one velocity per parameter after the paramete
   CHECK(state[1].second->shape() == Shape{2});
 }
 
+TEST_CASE("SGD with momentum, weight decay and Nesterov matches torch.optim.SGD", "[07-optimizers][sgd][pytorch]") {
+  check_against_torch("sgd_momentum", [](Parameter& p) {
+    SGDOptions o;
+    o.momentum = 0.9f, o.weight_decay = 0.01f;
+    return std::make_unique<SGDMomentum>(std::vector<Parameter*>{&p}, 0.1f, o);
+  });
+  check_against_torch("sgd_nesterov", [](Parameter& p) {
+    SGDOptions o;
+    o.momentum = 0.9f, o.nesterov = true;
+    return std::make_unique<SGDMomentum>(std::vector<Parameter*>{&p}, 0.1f, o);
+  });
+}
+
 TEST_CASE("SGD rejects a negative rate, momentum of 1 and Nesterov without momentum", "[07-optimizers][sgd]") {
   Parameter p = random_parameter(10);
   SGDOptions bad_momentum;
