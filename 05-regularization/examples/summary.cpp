@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
   std::string model_name = "all";
   ModelOptions options;
   app.add_option("--model", model_name, "bn-cnn, vgg, resnet, plain, mlp or all");
-  app.add_option("--width", options.width, "channels of the first stage, units per hidden layer for mlp (0: the model's default)");
+  app.add_option("--width", options.width, "channels of the first stage, units per hidden layer for mlp (0: the model's default)")
+      ->check(CLI::Range(0, 1024));  // train's limit: a width of 10^8 asked for petabytes
   app.add_option("--blocks", options.blocks, "resnet and plain: blocks per stage n (depth 6n + 2)")
       ->check(CLI::Range(1, 100));
   app.add_flag("!--no-batch-norm", options.batch_norm, "bn-cnn and vgg without batch norm");
