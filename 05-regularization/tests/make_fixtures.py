@@ -17,6 +17,8 @@ num_batches_tracked is left out, as our layers have no such buffer), and:
                              then eval.input, eval.output, eval.doutput, eval.grad.* in evaluation mode.
                              The weights are not updated between steps: only the running statistics move.
   layernorm                  LayerNorm(6) on (3, 4, 6): input, output, doutput, grad.input, grad.weight, grad.bias
+  global_avg_pool            AdaptiveAvgPool2d(1) then flatten(1) (ours: GlobalAvgPool2d, (B, C, H, W) -> (B, C))
+                             on (2, 3, 5, 4): input, output, doutput, grad.input
   residual_projection        a basic block (conv3x3-BN-ReLU-conv3x3-BN, relu(body(x) + shortcut(x))) with a
   residual_identity          projection shortcut (3 -> 4 channels, stride 2) or the identity (4 -> 4): one
                              training step (input, output, doutput, grad.input, grad.<every trainable tensor>,
@@ -100,6 +102,13 @@ def layer_norm_fixture(seed):
     write_safetensors(os.path.join(OUT, "layernorm.safetensors"), tensors, GENERATOR)
 
 
+def global_avg_pool_fixture(seed):
+    torch.manual_seed(seed)
+    tensors = {}
+    step(torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(1)), torch.randn(2, 3, 5, 4), tensors, "")
+    write_safetensors(os.path.join(OUT, "global_avg_pool.safetensors"), tensors, GENERATOR)
+
+
 class BasicBlock(torch.nn.Module):
     """y = relu(body(x) + shortcut(x)), with the layer indices of our Sequential body and shortcut."""
 
@@ -162,3 +171,4 @@ if __name__ == "__main__":
     residual_fixture("residual_projection.safetensors", 3, 4, 2, 504)
     residual_fixture("residual_identity.safetensors", 4, 4, 1, 505)
     label_smoothing_fixture(506)
+    global_avg_pool_fixture(507)

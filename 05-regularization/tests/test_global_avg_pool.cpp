@@ -24,6 +24,14 @@ TEST_CASE("GlobalAvgPool2d backward matches central differences", "[05-regulariz
   check_layer_gradients(gap, random_tensor({2, 3, 3, 4}, rng), rng);
 }
 
+TEST_CASE("GlobalAvgPool2d matches torch.nn.AdaptiveAvgPool2d(1) then flatten, forward and backward",
+          "[05-regularization][gap][pytorch]") {
+  const SafetensorsFile file = read_fixture("global_avg_pool.safetensors");
+  GlobalAvgPool2d gap;
+  require_close(gap.forward(fixture_tensor(file, "input")), fixture_tensor(file, "output"), 1e-6, 1e-5);  // (2, 3)
+  require_close(gap.backward(fixture_tensor(file, "doutput")), fixture_tensor(file, "grad.input"), 1e-7, 1e-5);
+}
+
 TEST_CASE("GlobalAvgPool2d spreads dy evenly and checks its input", "[05-regularization][gap]") {
   GlobalAvgPool2d gap;
   gap.forward(Tensor({1, 2, 2, 2}));
