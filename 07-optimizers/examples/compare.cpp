@@ -64,7 +64,8 @@ struct RunSpec {
 RunSpec parse_run(const std::string& entry) {
   RunSpec run;
   std::string rest = entry, lr_text;
-  if (const auto colon = rest.find(':'); colon != std::string::npos) {
+  const auto colon = rest.find(':');
+  if (colon != std::string::npos) {
     lr_text = rest.substr(colon + 1);
     rest = rest.substr(0, colon);
   }
@@ -85,7 +86,7 @@ RunSpec parse_run(const std::string& entry) {
     throw std::invalid_argument("--optimizers: " + std::string(e.what()) + " in '" + entry + "'");
   }
   run.lr = kDefaultRate.at(run.optimizer);
-  if (!lr_text.empty()) {
+  if (colon != std::string::npos) {  // "adam:" is a rate left out, not the default
     std::size_t used = 0;
     try {
       run.lr = std::stof(lr_text, &used);
@@ -106,7 +107,7 @@ std::vector<RunSpec> parse_runs(const std::string& text) {
   std::stringstream in(text);
   std::string entry;
   while (std::getline(in, entry, ',')) {
-    if (entry.empty()) continue;
+    if (entry.empty()) throw std::invalid_argument("--optimizers: an empty entry in '" + text + "'");
     runs.push_back(parse_run(entry));
     if (!seen.insert(runs.back().file).second)
       throw std::invalid_argument("--optimizers: '" + entry + "' is listed twice");
