@@ -148,7 +148,9 @@ int main(int argc, char** argv) {
                                " batch=" + std::to_string(flags.batch) + " lr=" + lr_text + " clip=" + clip_text +
                                " epochs=" + std::to_string(flags.epochs) + " eval_every=" + std::to_string(flags.eval_every) +
                                " seed=" + std::to_string(flags.seed) + " threads=" + std::to_string(flags.threads) +
-                               " text=" + corpus.source}};
+                               " text=" + corpus.source},
+                   // A text of the same name with other characters would reinterpret every embedding row.
+                   {"vocabulary", vocabulary.to_metadata()}};
     DataLoader loader(train, {flags.batch, true, false, {}}, rng);
     Trainer trainer(model, clipped, loader, options);
 
