@@ -32,6 +32,10 @@ TableEncoder::TableEncoder(const CsvTable& table, const std::string& label, cons
   for (std::size_t r = 0; r < table.num_rows(); ++r)
     for (std::size_t c = 0; c < table.num_columns(); ++c)
       if (c != label_column_ && !categorical_[c]) (void)table.number(r, c);  // throws at a bad cell
+  // A blank label is a missing one, not a class named "" (it would train a perceptron of its own).
+  for (const CsvRow& row : table.rows)
+    if (const CsvField& f = row.fields[label_column_]; f.text.find_first_not_of(" \t") == std::string::npos)
+      throw CsvError(table.source, f.line, f.column, "the label column '" + table.header[label_column_] + "' is empty");
   const std::vector<std::string> names = table.text_column(label_column_);
   classes_.fit(names);
   labels_ = classes_.transform(names);

@@ -55,6 +55,11 @@ TEST_CASE("TableEncoder reports the first bad numeric cell in reading order", "[
   CHECK_THROWS_WITH(TableEncoder(table, "label"), "t.csv:3:3: expected a number in column 'b', found 'oops'");
 }
 
+TEST_CASE("TableEncoder refuses a blank label instead of making it a class", "[01-perceptron][dataset][errors]") {
+  const CsvTable table = parse_csv("a,label\n1,x\n2, \n3,y\n", "t.csv");
+  CHECK_THROWS_WITH(TableEncoder(table, "label"), "t.csv:3:4: the label column 'label' is empty");
+}
+
 TEST_CASE("TableEncoder names a label column that does not exist", "[01-perceptron][dataset][errors]") {
   const CsvTable table = parse_csv(kPets, "pets.csv");
   CHECK_THROWS_WITH(TableEncoder(table, "species"), "'species' is not a column of pets.csv; columns: weight, colour, legs, kind");
