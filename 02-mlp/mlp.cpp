@@ -54,7 +54,7 @@ std::vector<std::size_t> parse_hidden_widths(const std::string& text) {
     } catch (const std::exception&) {
     }
     if (used != item.size() || value <= 0 || value > 100000)
-      throw std::invalid_argument("--hidden: '" + item + "' is not a positive layer width (expected e.g. 256,128)");
+      throw std::invalid_argument("--hidden: '" + item + "' is not a layer width from 1 to 100000 (expected e.g. 256,128)");
     widths.push_back(std::size_t(value));
   }
   return widths;

@@ -55,7 +55,7 @@ TEST_CASE("Bad flags end a job with one message, however many processes it has",
       {0, "--model gpt", "--model"},
       {0, "--batch 0", "--batch"},
       {0, "--model resnet --micro-batch 4", "batch norm"},
-      {0, "--model mlp --hidden 32,x", "'x' is not a positive layer width"},
+      {0, "--model mlp --hidden 32,x", "'x' is not a layer width from 1 to 100000"},
   };
   for (const Case& c : cases) {
     const Job job = run(dir, c.processes, DLFS_TRAIN_EXE, c.args);
