@@ -34,6 +34,15 @@ inline std::vector<Tensor> random_gradients(int steps, std::uint64_t seed) {
   return grads;
 }
 
+// Three gradients for a (2, 3) parameter where an adaptive optimizer's eps matters: row 0 always
+// zero (an unused embedding row), row 1 tiny, (1, 2, 3) times `scale`.
+inline std::vector<Tensor> zero_and_tiny_gradients(float scale) {
+  std::vector<Tensor> grads(3, Tensor({2, 3}));  // (2, 3)
+  for (Tensor& g : grads)
+    for (std::size_t j = 0; j < 3; ++j) g(1, j) = scale * float(j + 1);
+  return grads;
+}
+
 // Sets p.grad = grads[t] and steps, for every t in order.
 inline void run_steps(Optimizer& optimizer, Parameter& p, const std::vector<Tensor>& grads) {
   for (const Tensor& g : grads) {

@@ -76,9 +76,7 @@ TEST_CASE("Adagrad's eps: a zero gradient stays a zero step, and gradients near 
   // gradients of 1e-10 (sqrt(s_1) = 1e-10 = eps) the first step is lr / 2, not lr.
   Parameter p = random_parameter(9);
   const Tensor theta0 = p.value;
-  std::vector<Tensor> grads(3, Tensor({2, 3}));  // (2, 3) zeros, then a row of tiny gradients
-  for (Tensor& g : grads)
-    for (std::size_t j = 0; j < 3; ++j) g(1, j) = 1e-10f * float(j + 1);
+  const std::vector<Tensor> grads = zero_and_tiny_gradients(1e-10f);
   Adagrad adagrad({&p}, 0.1f);
   run_steps(adagrad, p, {grads[0]});
   CHECK(std::abs(p.value(1, 0) - theta0(1, 0)) == Approx(0.05).epsilon(1e-3));

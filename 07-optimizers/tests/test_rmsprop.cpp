@@ -92,9 +92,7 @@ TEST_CASE("RMSprop's eps: a zero gradient stays a zero step, and gradients near 
   // so its step is lr g / (sqrt(v) + eps) ~ lr / 11, not the 10 lr of larger gradients.
   Parameter p = random_parameter(8);
   const Tensor theta0 = p.value;
-  std::vector<Tensor> grads(3, Tensor({2, 3}));  // (2, 3) zeros, then a row of tiny gradients
-  for (Tensor& g : grads)
-    for (std::size_t j = 0; j < 3; ++j) g(1, j) = 1e-9f * float(j + 1);
+  const std::vector<Tensor> grads = zero_and_tiny_gradients(1e-9f);
   RMSprop rmsprop({&p}, 1e-2f);
   run_steps(rmsprop, p, grads);
   for (std::size_t j = 0; j < 3; ++j) CHECK(p.value(0, j) == theta0(0, j));
