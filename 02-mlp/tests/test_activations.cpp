@@ -7,6 +7,7 @@
 #include "02-mlp/activations.hpp"
 #include "tests/support/eigen.hpp"
 #include "tests/support/gradcheck.hpp"
+#include "02-mlp/tests/layer_fixture.hpp"
 #include "tests/support/require_close.hpp"
 
 using namespace dlfs;
@@ -117,4 +118,21 @@ TEST_CASE("ReLU's backward is dy where x > 0 and 0 elsewhere, exactly, from the 
   for (std::size_t i = 0; i < x.size(); ++i) CHECK(dx[i] == (x[i] > 0.0f ? g[i] : 0.0f));
   CHECK_THROWS_WITH(relu.backward(Tensor({8, 5})),
                     Catch::Contains("(8, 5) does not match the forward output (3, 5)"));
+}
+
+TEST_CASE("Every activation and Softmax match PyTorch's, with PyTorch's defaults (LeakyReLU's slope 0.01, GELU's erf form)",
+          "[02-mlp][activations][pytorch]") {
+  const SafetensorsFile file = test::read_fixture("layers.safetensors");
+  Sigmoid sigmoid;
+  Tanh tanh_layer;
+  ReLU relu;
+  LeakyReLU leaky_relu;  // the default slope
+  GELU gelu;
+  Softmax softmax;
+  for (const auto& [prefix, layer] : {std::pair<std::string, Layer*>{"sigmoid.", &sigmoid}, {"tanh.", &tanh_layer},
+                                      {"relu.", &relu}, {"leaky_relu.", &leaky_relu}, {"gelu.", &gelu},
+                                      {"softmax.", &softmax}}) {
+    INFO(prefix);
+    test::check_layer_against_fixture(*layer, file, prefix);
+  }
 }

@@ -5,6 +5,7 @@
 #include "common/ops.hpp"
 #include "tests/support/eigen.hpp"
 #include "tests/support/gradcheck.hpp"
+#include "02-mlp/tests/layer_fixture.hpp"
 #include "tests/support/require_close.hpp"
 
 using namespace dlfs;
@@ -103,4 +104,11 @@ TEST_CASE("Xavier and He initialisations have the variances they promise", "[02-
   CHECK(variance(he.weight().value) == Approx(2.0 / 400).epsilon(0.03));
   CHECK(variance(xavier.weight().value) == Approx(2.0 / 700).epsilon(0.03));
   CHECK(sum(he.bias().value) == 0.0);
+}
+
+TEST_CASE("Dense matches torch.nn.Linear: weight (out, in) by name, forward and every gradient",
+          "[02-mlp][dense][pytorch]") {
+  Rng rng(7);
+  Dense linear(5, 4, rng);
+  test::check_layer_against_fixture(linear, test::read_fixture("layers.safetensors"), "linear.");
 }

@@ -4,6 +4,7 @@
 #include "02-mlp/losses.hpp"
 #include "tests/support/eigen.hpp"
 #include "tests/support/gradcheck.hpp"
+#include "tests/support/fixtures.hpp"
 #include "tests/support/require_close.hpp"
 
 using namespace dlfs;
@@ -65,4 +66,23 @@ TEST_CASE("Losses name bad labels and shapes", "[02-mlp][losses]") {
   CHECK_THROWS_WITH(softmax_cross_entropy(Tensor({2, 3}), {0, 3}), Catch::Contains("label 3 is not a class 0..2"));
   CHECK_THROWS_WITH(softmax_cross_entropy(Tensor({2, 3}), {0}), Catch::Contains("for 1 labels"));
   CHECK_THROWS_WITH(mse(Tensor({2, 3}), Tensor({3, 2})), Catch::Contains("mse"));
+}
+
+TEST_CASE("MSE and softmax cross-entropy match torch.nn.MSELoss and CrossEntropyLoss, ignored labels and positions included",
+          "[02-mlp][losses][pytorch]") {
+  const SafetensorsFile file = test::read_fixture("losses.safetensors");
+  const LossAndGrad m = mse(test::fixture_tensor(file, "mse.prediction"), Targets(test::fixture_tensor(file, "mse.target")));
+  CHECK(m.loss == Approx(test::fixture_tensor(file, "mse.loss")[0]).epsilon(1e-6));
+  test::require_close(m.grad, test::fixture_tensor(file, "mse.grad"), 1e-7, 1e-5);
+  for (const std::string prefix : {"cross_entropy.", "cross_entropy_positions."}) {
+    INFO(prefix);
+    const Tensor& logits = test::fixture_tensor(file, prefix + "logits");  // (B, C) or (B, T, C)
+    const Tensor& labels = test::fixture_tensor(file, prefix + "labels");  // (B) or (B, T), as floats; one is -100
+    std::vector<int> y(labels.size());
+    for (std::size_t i = 0; i < y.size(); ++i) y[i] = int(labels[i]);
+    const Targets targets = logits.ndim() == 2 ? Targets(y) : Targets::per_position(y, logits.dim(1));
+    const LossAndGrad l = softmax_cross_entropy(logits, targets);
+    CHECK(l.loss == Approx(test::fixture_tensor(file, prefix + "loss")[0]).epsilon(1e-6));
+    test::require_close(l.grad, test::fixture_tensor(file, prefix + "grad"), 1e-7, 1e-5);
+  }
 }

@@ -6,6 +6,7 @@
 #include "common/ops.hpp"
 #include "tests/support/eigen.hpp"
 #include "tests/support/gradcheck.hpp"
+#include "02-mlp/tests/layer_fixture.hpp"
 #include "tests/support/require_close.hpp"
 
 using namespace dlfs;
@@ -316,4 +317,13 @@ TEST_CASE("Conv2d names a gradient that does not match its output", "[03-cnn][co
   CHECK_THROWS_WITH(conv.backward(Tensor({1, 2, 5, 5})),
                     Catch::Contains("output gradient of shape (1, 2, 5, 5) does not match the forward output (1, 2, 3, 3)"));
   CHECK_THROWS_WITH(Conv2d(1, 1, Window::square(3, 0), rng), "Conv2d: the stride must be at least 1");
+}
+
+TEST_CASE("Conv2d matches torch.nn.Conv2d: weight (OC, C, KH, KW) by name, stride and padding, every gradient",
+          "[03-cnn][conv2d][pytorch]") {
+  const SafetensorsFile file = test::read_fixture("layers.safetensors");
+  Rng rng(9);
+  Conv2d a(3, 4, 3, rng, 2, 1), b(2, 3, 5, rng, 1, 2);
+  test::check_layer_against_fixture(a, file, "conv_a.", 1e-5, 1e-5);
+  test::check_layer_against_fixture(b, file, "conv_b.", 1e-5, 1e-5);
 }

@@ -5,6 +5,7 @@
 #include "03-cnn/pool.hpp"
 #include "tests/support/eigen.hpp"
 #include "tests/support/gradcheck.hpp"
+#include "02-mlp/tests/layer_fixture.hpp"
 #include "tests/support/require_close.hpp"
 
 using namespace dlfs;
@@ -166,4 +167,16 @@ TEST_CASE("Pooling keeps channels and names bad shapes and windows", "[03-cnn][p
   CHECK_THROWS_WITH(MaxPool2d(2, 2, 2), Catch::Contains("is more than half the kernel"));
   CHECK_THROWS_WITH(AvgPool2d(3).forward(Tensor({1, 1, 2, 2})), Catch::Contains("does not fit an input height of 2"));
   CHECK_THROWS_WITH(AvgPool2d(2).backward(Tensor({1, 1, 1, 1})), Catch::Contains("backward called before forward"));
+}
+
+TEST_CASE("MaxPool2d and AvgPool2d match PyTorch's, padding and count_include_pad included",
+          "[03-cnn][pool][pytorch]") {
+  const SafetensorsFile file = test::read_fixture("layers.safetensors");
+  MaxPool2d max_a(2), max_b(3, 2, 1);
+  AvgPool2d avg_a(2), avg_b(3, 2, 1), avg_c(3, 2, 1, false);  // avg_b: the default, PyTorch's count_include_pad
+  for (const auto& [prefix, layer] : {std::pair<std::string, Layer*>{"max_a.", &max_a}, {"max_b.", &max_b},
+                                      {"avg_a.", &avg_a}, {"avg_b.", &avg_b}, {"avg_c.", &avg_c}}) {
+    INFO(prefix);
+    test::check_layer_against_fixture(*layer, file, prefix);
+  }
 }
