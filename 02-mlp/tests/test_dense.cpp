@@ -60,9 +60,10 @@ TEST_CASE("Dense accumulates parameter gradients across backward calls", "[02-ml
   const Tensor x = random_tensor({2, 3}, rng), g = random_tensor({2, 2}, rng);
   dense.forward(x);
   dense.backward(g);
-  const Tensor once = dense.weight().grad;
+  const Tensor once = dense.weight().grad, bias_once = dense.bias().grad;
   dense.backward(g);
   require_close(dense.weight().grad, once * 2.0f);
+  require_close(dense.bias().grad, bias_once * 2.0f);
 }
 
 TEST_CASE("Dense maps the last axis of a 3-D input", "[02-mlp][dense]") {

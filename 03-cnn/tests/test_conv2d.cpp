@@ -272,13 +272,22 @@ TEST_CASE("Conv2d accumulates parameter gradients across backward calls", "[03-c
   require_close(conv.bias().grad, db * 2.0f);
 }
 
-TEST_CASE("Conv2d skips the input gradient when told the input is data", "[03-cnn][conv2d]") {
+TEST_CASE("Conv2d skips the input gradient when told the input is data, and only that", "[03-cnn][conv2d]") {
+  // The first layer of every CNN trains this way: its weight and bias gradients must be the same
+  // as with dx computed.
   Rng rng(11);
   Conv2d conv(1, 2, 3, rng);
+  const Tensor x = random_tensor({2, 1, 5, 5}, rng), dy = random_tensor({2, 2, 3, 3}, rng);
+  conv.forward(x);
+  conv.zero_grad();
+  CHECK_FALSE(conv.backward(dy).empty());
+  const Tensor dw = conv.weight().grad, db = conv.bias().grad;
   conv.set_needs_input_grad(false);
-  conv.forward(random_tensor({2, 1, 5, 5}, rng));
-  CHECK(conv.backward(random_tensor({2, 2, 3, 3}, rng)).empty());
-  CHECK(sum(conv.weight().grad) != 0.0);
+  conv.forward(x);
+  conv.zero_grad();
+  CHECK(conv.backward(dy).empty());
+  require_close(conv.weight().grad, dw, 0.0, 0.0);
+  require_close(conv.bias().grad, db, 0.0, 0.0);
 }
 
 TEST_CASE("Conv2d draws He-initialised weights and zero biases", "[03-cnn][conv2d][init]") {

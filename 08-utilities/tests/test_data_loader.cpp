@@ -93,6 +93,21 @@ TEST_CASE("The augmentation hook changes every batch and draws from the loader's
   const Batch a0 = a.batch(0), b0 = b.batch(0);
   CHECK(calls == 2);
   CHECK(std::equal(a0.inputs.begin(), a0.inputs.end(), b0.inputs.begin()));  // same seed, same augmentation
+  // The batch the loader returns is the augmented one: against the same batch without the hook,
+  // every value is itself or itself + 100, and some moved.
+  LoaderOptions plain_options = options;
+  plain_options.augment = nullptr;
+  DataLoader plain(numbered(8), plain_options, Rng(3));
+  plain.start_epoch();
+  const Batch p0 = plain.batch(0);
+  REQUIRE(p0.inputs.size() == a0.inputs.size());
+  std::size_t moved = 0;
+  for (std::size_t i = 0; i < a0.inputs.size(); ++i) {
+    const float d = a0.inputs[i] - p0.inputs[i];
+    CHECK((d == 0.0f || d == 100.0f));
+    moved += d != 0.0f;
+  }
+  CHECK(moved > 0);
   CHECK(a.rng().state() != Rng(3).state());                                    // the stream moved on
   CHECK(a0.targets.labels == std::vector<int>{0, 1, 2, 0});                            // labels untouched
 }

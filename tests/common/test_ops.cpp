@@ -55,7 +55,21 @@ TEST_CASE("Reductions over a middle axis of a 4-D tensor", "[common][ops]") {
   CHECK(s(0, 0, 0) == 0 + 4 + 8);
   CHECK(s(1, 1, 1) == 15 + 19 + 23);
   const auto am = argmax(x, 1);
+  REQUIRE(am.size() == 8);
   for (auto a : am) CHECK(a == 2);
+  // Values that do not grow along every axis: the maximum over axis 1 sits at a different place
+  // for each of the 2 x 2 x 2 remaining positions (b, h, w), read in row-major order.
+  Rng rng(8);
+  const Tensor r = random_tensor({2, 3, 2, 2}, rng);  // (B, C, H, W)
+  const auto ar = argmax(r, 1);
+  REQUIRE(ar.size() == 8);
+  for (std::size_t b = 0; b < 2; ++b)
+    for (std::size_t hw = 0; hw < 4; ++hw) {
+      std::size_t best = 0;
+      for (std::size_t c = 1; c < 3; ++c)
+        if (r[(b * 3 + c) * 4 + hw] > r[(b * 3 + best) * 4 + hw]) best = c;
+      CHECK(ar[b * 4 + hw] == best);
+    }
 }
 
 TEST_CASE("argmax takes the first of tied maxima", "[common][ops]") {
