@@ -210,7 +210,19 @@ TEST_CASE("Conv2d weight gradient is dY cols^T, computed with Eigen", "[03-cnn][
   const Tensor dy = random_tensor(conv.output_shape(c.input), rng);  // (B, OC, OH, OW)
   conv.forward(x);
   conv.backward(dy);
-  const Tensor cols = im2col(x, c.window);  // (C*KH*KW, B*OH*OW)
+  // cols by its definition, not by the library's im2col (which Conv2d itself uses here):
+  // cols[(ch KH + u) KW + v, b OH OW + oh OW + ow] = x[b, ch, oh + u - P, ow + v - P], 0 outside.
+  Tensor cols({3 * 3 * 3, 2 * 6 * 5});  // (C*KH*KW, B*OH*OW)
+  for (std::size_t b = 0; b < 2; ++b)
+    for (std::size_t ch = 0; ch < 3; ++ch)
+      for (std::size_t u = 0; u < 3; ++u)
+        for (std::size_t v = 0; v < 3; ++v)
+          for (std::size_t oh = 0; oh < 6; ++oh)
+            for (std::size_t ow = 0; ow < 5; ++ow) {
+              const long h = long(oh + u) - 1, w = long(ow + v) - 1;
+              if (h >= 0 && h < 6 && w >= 0 && w < 5)
+                cols((ch * 3 + u) * 3 + v, b * 30 + oh * 5 + ow) = x[((b * 3 + ch) * 6 + std::size_t(h)) * 5 + std::size_t(w)];
+            }
   Tensor dy_maps({4, 2 * 6 * 5});           // (OC, B*OH*OW)
   for (std::size_t b = 0; b < 2; ++b)
     for (std::size_t o = 0; o < 4; ++o)
