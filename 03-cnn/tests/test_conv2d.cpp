@@ -2,7 +2,6 @@
 #include "tests/support/eigen_unsupported.hpp"
 
 #include "03-cnn/conv2d.hpp"
-#include "03-cnn/im2col.hpp"
 #include "common/ops.hpp"
 #include "tests/support/eigen.hpp"
 #include "tests/support/gradcheck.hpp"
