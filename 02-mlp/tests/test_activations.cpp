@@ -5,9 +5,9 @@
 #include "tests/support/eigen_unsupported.hpp"
 
 #include "02-mlp/activations.hpp"
+#include "02-mlp/tests/layer_fixture.hpp"
 #include "tests/support/eigen.hpp"
 #include "tests/support/gradcheck.hpp"
-#include "02-mlp/tests/layer_fixture.hpp"
 #include "tests/support/require_close.hpp"
 
 using namespace dlfs;
@@ -83,6 +83,17 @@ TEST_CASE("Activation backward passes match their closed forms computed with Eig
   const Array cdf = 0.5f * (1.0f + (a * float(M_SQRT1_2)).erf());
   const Array pdf = (-0.5f * a.square()).exp() / std::sqrt(2.0f * float(M_PI));
   require_close(gelu.backward(g), tensor_of(dy * (cdf + a * pdf)));
+  ReLU relu;
+  relu.forward(x);
+  require_close(relu.backward(g), tensor_of((a > 0).select(dy, 0.0f)));
+  LeakyReLU leaky(0.1f);
+  leaky.forward(x);
+  require_close(leaky.backward(g), tensor_of((a > 0).select(dy, 0.1f * dy)));
+  // Softmax over each row: dx = s (dy - sum_i dy_i s_i), the Jacobian s_i (delta_ij - s_j) applied.
+  Softmax softmax_layer;
+  const Array sm = as_eigen(softmax_layer.forward(x)).array();
+  const Array dot_rows = (dy * sm).rowwise().sum();
+  require_close(softmax_layer.backward(g), tensor_of(sm * (dy.colwise() - dot_rows.col(0))));
 }
 
 TEST_CASE("Softmax rows sum to one and match Eigen, even for huge logits", "[02-mlp][activations][softmax]") {

@@ -2,10 +2,10 @@
 #include <cmath>
 
 #include "02-mlp/dense.hpp"
+#include "02-mlp/tests/layer_fixture.hpp"
 #include "common/ops.hpp"
 #include "tests/support/eigen.hpp"
 #include "tests/support/gradcheck.hpp"
-#include "02-mlp/tests/layer_fixture.hpp"
 #include "tests/support/require_close.hpp"
 
 using namespace dlfs;

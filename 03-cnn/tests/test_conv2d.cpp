@@ -1,11 +1,11 @@
 #include <catch2/catch.hpp>
 #include "tests/support/eigen_unsupported.hpp"
 
+#include "02-mlp/tests/layer_fixture.hpp"
 #include "03-cnn/conv2d.hpp"
 #include "common/ops.hpp"
 #include "tests/support/eigen.hpp"
 #include "tests/support/gradcheck.hpp"
-#include "02-mlp/tests/layer_fixture.hpp"
 #include "tests/support/require_close.hpp"
 
 using namespace dlfs;

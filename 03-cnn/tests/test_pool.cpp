@@ -2,10 +2,10 @@
 #include <catch2/catch.hpp>
 #include <numeric>
 
+#include "02-mlp/tests/layer_fixture.hpp"
 #include "03-cnn/pool.hpp"
 #include "tests/support/eigen.hpp"
 #include "tests/support/gradcheck.hpp"
-#include "02-mlp/tests/layer_fixture.hpp"
 #include "tests/support/require_close.hpp"
 
 using namespace dlfs;
