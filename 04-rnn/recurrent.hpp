@@ -185,6 +185,9 @@ class Recurrent : public Layer {
   void set_stateful(bool stateful);
   bool stateful() const { return stateful_; }
   void reset_state();
+  // While stateful, row b of one forward continues row b of the last: micro-batches or replicas
+  // would start one slice from another slice's rows, so the training loop must refuse them.
+  std::string batch_coupled_layer() const override { return stateful_ ? name() : std::string(); }
 
  protected:
   // kind is "RNN", "LSTM" or "GRU"; the derived class then adds its num_layers (> 0) cells.

@@ -92,6 +92,7 @@ Tensor ScaledDotProductAttention::forward(const Tensor& qkv) {
   // Dropout on the weights (training only): O = (M ⊙ P) V.
   const bool drop = training_ && dropout_.p() > 0;
   if (drop) dropped_ = dropout_.forward(probs_);
+  dropped_in_forward_ = drop;
   const Tensor& weights = drop ? dropped_ : probs_;  // (B, H, T, T)
 
 #pragma omp parallel for schedule(static) if (threads)
@@ -115,7 +116,9 @@ Tensor ScaledDotProductAttention::backward(const Tensor& doutput) {
                                 std::to_string(T) + ", " + std::to_string(D) + ")");
   const std::size_t ld = 3 * D;
   const float scale = 1.0f / std::sqrt(float(d));
-  const bool drop = training_ && dropout_.p() > 0;
+  // Whether the forward pass dropped weights, whatever the mode is now (a switch to evaluation
+  // between the two would otherwise pair P with the mask's backward).
+  const bool drop = dropped_in_forward_;
   const Tensor& weights = drop ? dropped_ : probs_;  // what multiplied V in the forward pass
   Tensor dqkv = Tensor::uninitialized({B, T, ld});   // (B, T, 3D): every column is written below
   Tensor dweights = Tensor::uninitialized({B, H, T, T});  // (B, H, T, T)

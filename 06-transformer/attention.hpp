@@ -100,6 +100,7 @@ class ScaledDotProductAttention : public Layer {
   Tensor qkv_;      // (B, T, 3D): the input of the last forward
   Tensor probs_;    // (B, H, T, T): P
   Tensor dropped_;  // (B, H, T, T): M ⊙ P, when dropout was applied
+  bool dropped_in_forward_ = false;  // whether it was: backward follows the forward, not the current mode
   bool cached_forward_ = false;  // the last forward was forward_cached: nothing to backpropagate
 
   std::size_t cache_capacity_ = 0, cache_length_ = 0;

@@ -104,6 +104,18 @@ TEMPLATE_TEST_CASE("Stateful mode refuses a new batch size until reset_state()",
   CHECK_NOTHROW(layer.forward(random_tensor({2, 2, 3}, rng)));
 }
 
+TEMPLATE_TEST_CASE("A stateful layer couples the rows of one batch to the next, so the loop refuses to slice it",
+                   "[04-rnn][recurrent][stateful]", RNN, LSTM, GRU) {
+  // With micro-batches, slice s + 1 would start from slice s's final state: other rows' memory.
+  Rng rng(5);
+  TestType layer(3, 4, rng, 1);
+  CHECK(layer.batch_coupled_layer().empty());
+  layer.set_stateful(true);
+  CHECK(layer.batch_coupled_layer() == layer.name());
+  layer.set_stateful(false);
+  CHECK(layer.batch_coupled_layer().empty());
+}
+
 TEMPLATE_TEST_CASE("reset_state() starts the next chunk from zeros", "[04-rnn][recurrent][stateful]", RNN, LSTM, GRU) {
   Rng rng(4);
   TestType layer(3, 4, rng, 2);

@@ -146,6 +146,20 @@ TEST_CASE("attention with dropout on its weights: backward matches central diffe
   require_close(attention.forward(qkv), from_eigen(attention_reference(qkv, 2, true)).reshaped({1, 4, 4}), 1e-5, 1e-5);
 }
 
+TEST_CASE("attention's backward follows what its forward did with dropout, not the mode it is in now",
+          "[06-transformer][attention][dropout]") {
+  Rng rng(9);
+  ScaledDotProductAttention attention(2, true, 0.5f, rng);
+  const Tensor qkv = random_tensor({2, 4, 12}, rng), g = random_tensor({2, 4, 4}, rng);
+  const Rng::State replay = attention.weight_dropout().rng().state();
+  attention.forward(qkv);
+  const Tensor expected = attention.backward(g);
+  attention.weight_dropout().rng().set_state(replay);
+  attention.forward(qkv);  // the same mask
+  attention.set_training(false);
+  require_close(attention.backward(g), expected, 0.0, 0.0);
+}
+
 TEST_CASE("attention stays finite when huge queries saturate the softmax", "[06-transformer][attention]") {
   Rng rng(7);
   ScaledDotProductAttention attention(1, true, 0.0f, rng);
