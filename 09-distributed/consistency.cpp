@@ -23,7 +23,8 @@ std::uint32_t training_state_checksum(Layer& model, Optimizer& optimizer) {
   return crc;
 }
 
-void require_same_on_every_process(std::uint32_t checksum, MPI_Comm comm, const std::string& when) {
+void require_same_on_every_process(std::uint32_t checksum, MPI_Comm comm, const std::string& when,
+                                   const std::string& what) {
   int size = 1;
   MPI_Comm_size(comm, &size);
   std::vector<std::uint32_t> all(std::size_t(size), 0);
@@ -43,8 +44,7 @@ void require_same_on_every_process(std::uint32_t checksum, MPI_Comm comm, const 
     std::snprintf(hex, sizeof hex, "%08x", unsigned(crc));
     text += (text.empty() ? "" : "; ") + std::string(hex) + (ranks.find(',') == std::string::npos ? " on rank " : " on ranks ") + ranks;
   }
-  throw std::runtime_error(when + ": the model differs across processes (weights and optimizer state checksum " +
-                           text + ")");
+  throw ProcessesDisagree(when + ": " + what + " checksum " + text + ")");
 }
 
 void ReplicaCheck::check(Trainer& t, const std::string& when) {
@@ -54,7 +54,14 @@ void ReplicaCheck::check(Trainer& t, const std::string& when) {
 }
 
 void ReplicaCheck::on_fit_begin(Trainer& t) {
-  check(t, t.epoch() == 0 ? "before training" : "after resuming at epoch " + std::to_string(t.epoch()));
+  const std::string when = t.epoch() == 0 ? "before training" : "after resuming at epoch " + std::to_string(t.epoch());
+  const std::string run = run_ + " batches_per_epoch=" + std::to_string(t.loader().batches());
+  require_same_on_every_process(std::uint32_t(crc32_z(crc32_z(0, Z_NULL, 0), reinterpret_cast<const Bytef*>(run.data()),
+                                                      run.size())),
+                                comm_, when,
+                                "the processes are not running the same training (settings, training data or "
+                                "batches per epoch differ:");
+  check(t, when);
 }
 
 void ReplicaCheck::on_epoch_end(Trainer& t, const EpochLog& log) { check(t, "after epoch " + std::to_string(log.epoch)); }

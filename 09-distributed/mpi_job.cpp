@@ -1,7 +1,9 @@
 #include "09-distributed/mpi_job.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <stdexcept>
+#include <thread>
 
 namespace dlfs {
 
@@ -20,10 +22,14 @@ MpiJob::MpiJob(int& argc, char**& argv) {
 
 MpiJob::~MpiJob() { MPI_Finalize(); }
 
-int MpiJob::fail(const std::string& program, const std::string& what) const {
+int MpiJob::fail(const std::string& program, const std::string& what, bool on_every_process_alike) const {
   if (size_ == 1) {
     std::fprintf(stderr, "%s: error: %s\n", program.c_str(), what.c_str());
     return 1;
+  }
+  if (on_every_process_alike && rank_ != 0) {
+    std::this_thread::sleep_for(std::chrono::seconds(10));  // rank 0's MPI_Abort ends this process first
+    MPI_Abort(MPI_COMM_WORLD, 1);
   }
   std::fprintf(stderr, "%s: rank %zu of %zu: error: %s\n", program.c_str(), rank_, size_, what.c_str());
   std::fflush(stderr);

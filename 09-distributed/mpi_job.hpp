@@ -38,8 +38,10 @@ class MpiJob {
 
   // Prints "<program>: rank R of P: error: <what>" (just "<program>: error: <what>" alone) and ends
   // the job: MPI_Abort when there are other processes, which does not return; alone, it returns
-  // the exit status 1 for main to return.
-  int fail(const std::string& program, const std::string& what) const;
+  // the exit status 1 for main to return. An error that every process meets alike (a check whose
+  // outcome they agreed on, a loss they all-reduced) is printed by rank 0 alone: the others wait
+  // for its MPI_Abort to end them (and abort by themselves after 10 s, should it not come).
+  int fail(const std::string& program, const std::string& what, bool on_every_process_alike = false) const;
 
  private:
   std::size_t rank_ = 0, size_ = 1;

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include <zlib.h>
+
 #include "common/idx.hpp"
 
 namespace dlfs {
@@ -47,6 +49,16 @@ Tensor LabeledImages::range(std::size_t begin, std::size_t end, float mean, floa
   std::vector<std::size_t> indices;
   for (std::size_t i = begin; i < end; ++i) indices.push_back(i);
   return batch(indices, mean, stddev);
+}
+
+std::uint32_t LabeledImages::checksum() const {
+  uLong crc = crc32_z(0, Z_NULL, 0);
+  crc = crc32_z(crc, pixels.data(), pixels.size());
+  for (int label : labels) {
+    const unsigned char byte = static_cast<unsigned char>(label);
+    crc = crc32_z(crc, &byte, 1);
+  }
+  return std::uint32_t(crc);
 }
 
 std::pair<float, float> LabeledImages::pixel_mean_stddev() const {

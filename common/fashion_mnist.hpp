@@ -29,6 +29,8 @@ struct LabeledImages {
   Tensor range(std::size_t begin, std::size_t end, float mean = 0.0f, float stddev = 1.0f) const;  // (end - begin, 1, rows, cols)
   // Mean and standard deviation of all pixels, scaled to [0, 1] (fit them on the training split only).
   std::pair<float, float> pixel_mean_stddev() const;
+  // CRC-32 (zlib's) of the pixels, then the labels: a fingerprint for telling two data sets apart.
+  std::uint32_t checksum() const;
 };
 
 struct FashionMnist {

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include <unistd.h>
+#include <zlib.h>
 
 #include "02-mlp/losses.hpp"
 #include "02-mlp/mlp.hpp"
@@ -122,8 +123,12 @@ void fill_defaults(Flags& f, std::size_t processes) {
   make_activation(f.activation);
 }
 
-// The settings a checkpoint must be continued with: all that changes the training's numbers, and
-// nothing that only changes how the work is spread (processes, threads, slices, all-reduce).
+// The settings a checkpoint must be continued with: what defines the training (with the data's
+// fingerprint beside it), and not how the work is spread (processes, threads, slices, all-reduce),
+// so that a run can be resumed on another number of processes, as clusters require. The spread
+// moves the float rounding of the gradient sums (a run resumed on other processes is not the
+// uninterrupted run bit for bit), and with batch norm it sets the rows each process's statistics
+// cover (batch / processes).
 std::string run_description(const Flags& f) {
   char lr[32], wd[32], clip[32];
   std::snprintf(lr, sizeof lr, "%.9g", double(f.lr));
@@ -291,10 +296,21 @@ int main(int argc, char** argv) {
     std::unique_ptr<FashionMnist> images;
     Examples train, validation, validation_sample;
     float pixel_mean = 0, pixel_std = 1;
+    // Which training data, as its size and a CRC-32: part of the run, so that processes given
+    // different data are stopped before training and a checkpoint is not continued on other data.
+    std::string data;
+    auto fingerprint = [](std::size_t count, std::uint32_t crc) {
+      char hex[16];
+      std::snprintf(hex, sizeof hex, "%08x", unsigned(crc));
+      return "training_examples=" + std::to_string(count) + " data_crc32=" + hex;
+    };
     if (charlm) {
       const TextCorpus corpus = f.text.empty() ? load_fortunes(f.fortunes) : load_text_file(f.text);
       const Vocabulary vocabulary = Vocabulary::from_text(corpus.train);
       train = text_windows(vocabulary.encode_known(corpus.train), f.seq);
+      data = fingerprint(train.size(), std::uint32_t(crc32_z(crc32_z(0, Z_NULL, 0),
+                                                             reinterpret_cast<const Bytef*>(corpus.train.data()),
+                                                             corpus.train.size() * sizeof(char32_t))));
       validation = text_windows(vocabulary.encode_known(corpus.validation), f.seq);
       validation_sample = subset(validation, spread(validation.size(), f.eval_windows));
       settings.vocabulary = vocabulary.size();
@@ -310,6 +326,7 @@ int main(int argc, char** argv) {
       // Standardize with the training split's statistics (chapter 01): the same on every process.
       std::tie(pixel_mean, pixel_std) = images->train.pixel_mean_stddev();
       train = examples_from_images(images->train, pixel_mean, pixel_std);
+      data = fingerprint(images->train.size(), images->train.checksum());
       validation = examples_from_images(images->test, pixel_mean, pixel_std);
       settings.mlp_hidden = parse_hidden_widths(f.hidden);
       settings.mlp_activation = f.activation;
@@ -371,13 +388,13 @@ int main(int argc, char** argv) {
     options.micro_batch = f.micro_batch;
     for (Sequential& replica : replicas) options.replicas.push_back(&replica);
     if (job.size() > 1) options.processes = dp.share();
-    options.run = {{"run", run_description(f)}};
+    options.run = {{"run", run_description(f)}, {"data", data}};
     Trainer trainer(model, *optimizer, loader, options);
     const std::size_t total_steps = f.epochs * loader.batches();
     trainer.add<LearningRateSchedule>(f.schedule == "cosine" ? cosine_schedule(f.lr, total_steps)
                                                              : constant_schedule(f.lr));
     auto& clock = trainer.add<TrainingClock>();
-    auto& check = trainer.add<ReplicaCheck>(job.comm());
+    auto& check = trainer.add<ReplicaCheck>(job.comm(), run_description(f) + " " + data);
     // A progress bar only for one process on a terminal: mpirun hands every process a terminal of
     // its own, whatever its own output goes to, so a job prints a line per epoch instead.
     if (job.size() == 1 && isatty(fileno(stdout))) trainer.add<ProgressBarCallback>();
@@ -421,6 +438,10 @@ int main(int argc, char** argv) {
                   f.allreduce.c_str(), per_epoch(dp.seconds()), per_epoch(dp.wait_seconds()),
                   dp.buckets(), f.batch, double(f.lr), parameter_count(model), unsigned(check.last_checksum()));
     }
+  } catch (const ProcessesDisagree& e) {
+    return job.fail("train", e.what(), true);
+  } catch (const TrainingDiverged& e) {  // the loss and gradients were all-reduced: the same verdict everywhere
+    return job.fail("train", e.what(), true);
   } catch (const std::exception& e) {
     return job.fail("train", e.what());
   }

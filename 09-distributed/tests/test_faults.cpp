@@ -66,3 +66,24 @@ TEST_CASE("Bad flags end a job with one message, however many processes it has",
     CHECK(job.out.find("result:") == std::string::npos);
   }
 }
+
+TEST_CASE("Processes given different data stop before training, with one message, never a hang",
+          "[09-distributed][jobs][faults]") {
+  // 1000 training images on rank 0, 2000 on rank 1 (an MPMD command line): with the batches per
+  // epoch unequal, rank 1 would wait at a collective that rank 0 never reaches.
+  const std::string dir = dlfs::test::scratch_dir("09-distributed-jobs-data");
+  const std::string rank1 = std::string(" : -np 1 '") + DLFS_TRAIN_EXE + "' --model mlp --epochs 1 --limit 2000";
+  const Job job = run(dir, 1, DLFS_TRAIN_EXE, "--model mlp --epochs 1 --limit 1000" + rank1);
+  require_quick_failure(job);
+  CHECK(count(job.err, "error: ") == 1);
+  CHECK_THAT(job.err, Contains("before training: the processes are not running the same training"));
+}
+
+TEST_CASE("A run that diverges on two processes says so once", "[09-distributed][jobs][faults]") {
+  // The loss is all-reduced, so both processes stop at the same step with the same verdict.
+  const std::string dir = dlfs::test::scratch_dir("09-distributed-jobs-diverge");
+  const Job job = run(dir, 2, DLFS_TRAIN_EXE, "--model mlp --epochs 1 --limit 1000 --lr 1e30");
+  require_quick_failure(job);
+  CHECK(count(job.err, "error: ") == 1);
+  CHECK_THAT(job.err, Contains("training diverged at epoch 1"));
+}
