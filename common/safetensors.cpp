@@ -65,12 +65,19 @@ void write_all(int fd, const char* data, std::size_t size, const std::string& wh
 // file system), fsync, rename, fsync the directory. Throws "<path>: cannot save (<step>: <errno>)".
 void write_file_atomically(const std::string& path, const std::string& header, const std::vector<char>& data) {
   namespace fs = std::filesystem;
-  const fs::path target(path);
+  // A symbolic link is saved through, into the file it names: renaming over the link itself would
+  // replace the link with a file and leave its target stale.
+  fs::path target(path);
+  std::error_code link_error;
+  if (fs::is_symlink(target, link_error)) {
+    const fs::path resolved = fs::weakly_canonical(target, link_error);
+    if (!link_error) target = resolved;
+  }
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   std::error_code ec;
   fs::create_directories(dir, ec);  // an error here shows up as mkstemp's, with its reason
 
-  std::string temp = path + ".tmp-XXXXXX";
+  std::string temp = target.string() + ".tmp-XXXXXX";
   const int fd = ::mkstemp(temp.data());
   if (fd < 0) fail(path, std::string("cannot save (creating a temporary file in ") + dir.string() + ": " + std::strerror(errno) + ")");
   try {
@@ -83,7 +90,7 @@ void write_file_atomically(const std::string& path, const std::string& header, c
     ::unlink(temp.c_str());
     fail(path, std::string("cannot save (") + e.what() + "); the previous file, if any, is unchanged");
   }
-  if (::close(fd) != 0 || ::rename(temp.c_str(), path.c_str()) != 0) {
+  if (::close(fd) != 0 || ::rename(temp.c_str(), target.c_str()) != 0) {
     const std::string reason = std::strerror(errno);
     ::unlink(temp.c_str());
     fail(path, "cannot save (" + reason + "); the previous file, if any, is unchanged");
@@ -268,6 +275,9 @@ void write_safetensors(const std::string& path, const NamedTensors& tensors, Met
 }
 
 SafetensorsFile read_safetensors(const std::string& path) {
+  // Checked before opening: opening a FIFO for reading blocks until a writer appears, forever.
+  struct stat before {};
+  if (::stat(path.c_str(), &before) == 0 && !S_ISREG(before.st_mode)) fail(path, "not a regular file");
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) fail(path, std::string("cannot open (") + std::strerror(errno) + ")");
   struct Closer {

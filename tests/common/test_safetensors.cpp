@@ -1,5 +1,6 @@
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -419,6 +420,27 @@ TEST_CASE("A save into a path that cannot be written names the path", "[common][
   Weights w;
   CHECK_THROWS_WITH(save_model(dir + "/file/m.safetensors", "Net(3)", w.named()),
                     Contains(dir + "/file/m.safetensors: cannot save (creating a temporary file"));
+}
+
+TEST_CASE("A save through a symbolic link replaces the file it names and keeps the link", "[common][safetensors][atomic]") {
+  const std::string dir = test::scratch_dir("safetensors-symlink");
+  std::filesystem::create_directories(dir + "/real");
+  Weights old_w(1.0f), new_w(2.0f);
+  save_model(dir + "/real/m.safetensors", "Net(3)", old_w.named());
+  std::filesystem::remove(dir + "/link.safetensors");
+  std::filesystem::create_symlink("real/m.safetensors", dir + "/link.safetensors");
+  save_model(dir + "/link.safetensors", "Net(3)", new_w.named());
+  CHECK(std::filesystem::is_symlink(dir + "/link.safetensors"));
+  CHECK(read_safetensors(dir + "/real/m.safetensors").tensors.at("0.weight")[0] == 2.0f);
+}
+
+TEST_CASE("Reading a FIFO or a directory is refused at once, never a wait for a writer", "[common][safetensors]") {
+  const std::string dir = test::scratch_dir("safetensors-fifo");
+  const std::string fifo = dir + "/fifo.safetensors";
+  std::filesystem::remove(fifo);
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK_THROWS_WITH(read_safetensors(fifo), fifo + ": not a regular file");
+  CHECK_THROWS_WITH(read_safetensors(dir), dir + ": not a regular file");
 }
 
 TEST_CASE("A checkpoint restores parameters, optimizer state and the training state", "[common][safetensors][checkpoint]") {
