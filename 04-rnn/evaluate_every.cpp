@@ -24,6 +24,10 @@ EvaluateEvery::EvaluateEvery(const Examples& validation, const ClipGradNorm& cli
   if (options_.every == 0) throw std::invalid_argument("EvaluateEvery: every must be at least 1 step");
 }
 
+void EvaluateEvery::on_fit_begin(Trainer& t) {
+  if (t.step() > 0) csv_.resume(t.step());  // rows are keyed by step
+}
+
 void EvaluateEvery::on_batch_end(Trainer& t, double batch_loss) {
   loss_sum_ += batch_loss, ++losses_;
   largest_norm_ = std::max(largest_norm_, clip_.last_norm());

@@ -7,7 +7,8 @@
 // The time spent evaluating is counted apart, so the speed it reports is training's alone.
 //
 // In a checkpoint it keeps the losses summed since its last report: the first report after a resume
-// then averages the same steps as the uninterrupted run's, and metrics.csv goes on with its rows.
+// then averages the same steps as the uninterrupted run's, and metrics.csv keeps the interrupted
+// run's rows up to the checkpoint and goes on from there.
 // charlm (this chapter) and chapter 06's gpt train with it.
 #pragma once
 
@@ -47,6 +48,7 @@ class EvaluateEvery : public Callback {
 
   void save_state(Trainer&, NamedTensors&, Metadata& metadata) override;
   void load_state(Trainer&, const std::string& path, const Metadata& metadata) override;
+  void on_fit_begin(Trainer& t) override;  // after a resume, keeps the interrupted run's rows
 
  private:
   const Examples& validation_;

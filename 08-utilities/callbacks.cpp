@@ -65,6 +65,10 @@ MetricsCsvCallback::MetricsCsvCallback(const std::string& path)
     : csv_(path, {"epoch", "lr", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_bits_per_token",
                   "val_mae", "val_rmse", "seconds"}) {}
 
+void MetricsCsvCallback::on_fit_begin(Trainer& t) {
+  if (t.epoch() > 0) csv_.resume(t.epoch());  // resumed: the interrupted run's rows of those epochs
+}
+
 void MetricsCsvCallback::on_epoch_end(Trainer&, const EpochLog& log) {
   csv_.write_row({double(log.epoch), log.learning_rate, log.train.loss, log.train.accuracy, log.validation.loss,
                   log.validation.accuracy, log.validation.bits_per_token, log.validation.mae, log.validation.rmse,

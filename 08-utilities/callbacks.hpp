@@ -47,6 +47,7 @@ class ProgressBarCallback : public Callback {
 class MetricsCsvCallback : public Callback {
  public:
   explicit MetricsCsvCallback(const std::string& path);
+  void on_fit_begin(Trainer& t) override;  // after a resume, keeps the rows of the epochs done
   void on_epoch_end(Trainer& t, const EpochLog& log) override;
 
  private:

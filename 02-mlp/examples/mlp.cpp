@@ -136,6 +136,7 @@ int main(int argc, char** argv) {
       step = state.step;
       first_epoch = state.epoch + 1;
       std::printf("resumed %s after epoch %zu (step %zu)\n", resume_path.c_str(), state.epoch, step);
+      csv.resume(state.epoch);  // the interrupted run's rows of those epochs
     }
     double train_seconds = 0.0;
     for (std::size_t epoch = first_epoch; epoch <= epochs; ++epoch) {

@@ -100,6 +100,9 @@ class EpochReport : public Callback {
  public:
   EpochReport(const std::string& csv_path, const Examples* train_eval)
       : train_eval_(train_eval), csv_(csv_path, report_columns(train_eval != nullptr)) {}
+  void on_fit_begin(Trainer& t) override {
+    if (t.epoch() > 0) csv_.resume(t.epoch());  // resumed: the interrupted run's rows of those epochs
+  }
   void on_epoch_end(Trainer& t, const EpochLog& log) override {
     std::printf("epoch %zu/%zu: lr %.4g train_loss %.4f train_accuracy %.4f test_loss %.4f test_accuracy %.4f",
                 log.epoch, t.target_epochs(), double(log.learning_rate), log.train.loss, log.train.accuracy,

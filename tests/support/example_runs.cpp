@@ -150,16 +150,11 @@ ResumeRuns check_kill_and_resume(const std::string& command, const std::string& 
   INFO(runs.resumed.out << runs.resumed.err);
   REQUIRE(runs.resumed.status == 0);
   CHECK(file_difference(dir + "/resumed.safetensors", dir + "/whole.safetensors") == "");
-  // The resumed run's metrics.csv holds the rows after the checkpoint: the whole run's last rows,
-  // digit for digit (learning rates and running losses included).
+  // The resumed run's metrics.csv is the whole run's, digit for digit (learning rates and running
+  // losses included): the killed run's rows up to the checkpoint kept, the rest written again.
   const std::string whole_rows = metrics_without_timings(dir + "/whole/metrics.csv");
-  const std::string resumed_rows = metrics_without_timings(dir + "/cut/metrics.csv");
-  const std::string header = whole_rows.substr(0, whole_rows.find('\n') + 1);
-  REQUIRE(!header.empty());
-  REQUIRE(resumed_rows.rfind(header, 0) == 0);
-  const std::string after = resumed_rows.substr(header.size());
-  REQUIRE(!after.empty());
-  CHECK(whole_rows.substr(whole_rows.size() - after.size()) == after);
+  REQUIRE(std::count(whole_rows.begin(), whole_rows.end(), '\n') > 2);  // a header, rows before and after the kill
+  CHECK(metrics_without_timings(dir + "/cut/metrics.csv") == whole_rows);
   return runs;
 }
 

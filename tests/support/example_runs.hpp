@@ -45,7 +45,7 @@ std::string metrics_without_timings(const std::string& csv_path);
 // (--out dir/whole --save dir/whole.safetensors); with --checkpoint dir/c.safetensors, killed with
 // SIGKILL once that file exists, which must be before the last of its `epochs`; and resumed from
 // the checkpoint. Checks that the resumed run saves the whole run's model byte for byte and that
-// its metrics.csv (timings aside) holds the whole run's last rows. Returns the whole and the resumed
+// its metrics.csv (timings aside) is the whole run's, row for row. Returns the whole and the resumed
 // runs, for the example's own checks of its result line.
 struct ResumeRuns {
   Run whole, resumed;
