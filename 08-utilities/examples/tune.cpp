@@ -19,6 +19,7 @@
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 
 #include "02-mlp/mlp.hpp"
 #include "07-optimizers/make_optimizer.hpp"
@@ -114,6 +115,12 @@ int main(int argc, char** argv) {
   try {
     if (min_epochs > max_epochs) throw std::invalid_argument("--min-epochs must not exceed --max-epochs");
     threads = set_threads(threads);
+    // The output directory is made (or found unusable) now, not after a search of minutes.
+    std::error_code made;
+    std::filesystem::create_directories(out_dir, made);
+    if (!std::filesystem::is_directory(out_dir))
+      throw std::runtime_error(out_dir + ": cannot be made a directory for the results" +
+                               (made ? " (" + made.message() + ")" : std::string()));
     Stopwatch total;
     const FashionMnist data = load_fashion_mnist(fashion_mnist_dir(data_flag), limit);
     if (validation_size >= data.train.size())
