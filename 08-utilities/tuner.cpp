@@ -82,7 +82,9 @@ void Tuner::successive_halving(const SearchSpace& space, std::size_t configs, st
 const Trial* Tuner::best() const {
   const Trial* best = nullptr;
   for (const Trial& t : trials_) {
-    if (!t.completed || t.baseline || std::isnan(t.val_accuracy)) continue;
+    // A diverged trial (a completed result with an infinite loss) is no candidate, whatever its
+    // rung: retrained for the final model it would diverge again.
+    if (!t.completed || t.baseline || std::isnan(t.val_accuracy) || std::isinf(t.val_loss)) continue;
     if (!best || t.rung > best->rung || (t.rung == best->rung && t.val_accuracy > best->val_accuracy)) best = &t;
   }
   return best;

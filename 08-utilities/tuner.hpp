@@ -88,8 +88,9 @@ class Tuner {
   void successive_halving(const SearchSpace& space, std::size_t configs, std::size_t eta, std::size_t min_epochs,
                           std::size_t max_epochs, Rng& rng);
 
-  // The selected trial: among completed, non-baseline trials of the highest rung reached, the one
-  // with the highest validation accuracy (ties: the earlier). nullptr when there is none; valid
+  // The selected trial: among completed, non-baseline trials that did not diverge (an infinite
+  // validation loss), those of the highest rung reached, the one with the highest validation
+  // accuracy (ties: the earlier). nullptr when there is none; valid
   // until the next trial runs.
   const Trial* best() const;
   std::vector<Trial>& trials() { return trials_; }

@@ -122,6 +122,14 @@ TEST_CASE("best prefers the highest rung, then validation accuracy, and never a 
   mixed.run(Config{{"lr", "3"}}, 1, "rung 0", 0);
   mixed.run(Config{{"lr", "4"}}, 3, "rung 1", 1);
   CHECK(mixed.best()->config.text("lr") == "4");  // higher rung wins even at equal accuracy
+  // A diverged trial (tune records it as completed, accuracy 0, loss infinite) is never selected,
+  // even alone in a higher rung.
+  Tuner diverged([](const Config& c, std::size_t, double) {
+    return c.text("lr") == "9" ? TrialResult{0.0, INFINITY, true} : TrialResult{0.7, 0.9, true};
+  }, 1e9);
+  diverged.run(Config{{"lr", "5"}}, 1, "rung 0", 0);
+  diverged.run(Config{{"lr", "9"}}, 3, "rung 1", 1);
+  CHECK(diverged.best()->config.text("lr") == "5");
 }
 
 TEST_CASE("The leaderboard ranks trials, marks the selected one and the baseline, and plots them", "[08-utilities][tuner][leaderboard]") {
