@@ -31,31 +31,17 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "fixtures")
 GENERATOR = "02-mlp/tests/make_fixtures.py"
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "support"))
-from safetensors_fixture import write_safetensors  # noqa: E402 (the one writer, shared by the chapters)
-
-
-def record(tensors, prefix, module, x):
-    """Forward and backward of the float64 copy of module on x, stored under prefix."""
-    module64 = module.double()
-    x64 = x.double().requires_grad_()
-    out = module64(x64)
-    g = torch.randn(out.shape)
-    (out * g.double()).sum().backward()
-    tensors.update({prefix + "input": x, prefix + "output": out, prefix + "doutput": g, prefix + "grad.input": x64.grad})
-    for name, p in module64.named_parameters():
-        tensors[prefix + "grad." + name] = p.grad
+from safetensors_fixture import record_layer, write_safetensors  # noqa: E402 (shared by the chapters)
 
 
 def layers_fixture(seed):
     torch.manual_seed(seed)
     tensors = {}
-    linear = torch.nn.Linear(5, 4)
-    tensors.update({"linear." + name: t.detach().clone() for name, t in linear.state_dict().items()})
-    record(tensors, "linear.", linear, torch.randn(3, 5))
+    record_layer(tensors, "linear.", torch.nn.Linear(5, 4), torch.randn(3, 5))
     activations = {"sigmoid": torch.nn.Sigmoid(), "tanh": torch.nn.Tanh(), "relu": torch.nn.ReLU(),
                    "leaky_relu": torch.nn.LeakyReLU(), "gelu": torch.nn.GELU(), "softmax": torch.nn.Softmax(dim=-1)}
     for name, module in activations.items():
-        record(tensors, name + ".", module, 2.0 * torch.randn(3, 6))
+        record_layer(tensors, name + ".", module, 2.0 * torch.randn(3, 6))
     write_safetensors(os.path.join(OUT, "layers.safetensors"), tensors, GENERATOR)
 
 

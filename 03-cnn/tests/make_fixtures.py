@@ -30,32 +30,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "fixtures")
 GENERATOR = "03-cnn/tests/make_fixtures.py"
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "support"))
-from safetensors_fixture import write_safetensors  # noqa: E402 (the one writer, shared by the chapters)
-
-
-def record(tensors, prefix, module, x):
-    """The module's state under prefix, then forward and backward of its float64 copy on x."""
-    tensors.update({prefix + name: t.detach().clone() for name, t in module.state_dict().items()})
-    module64 = module.double()
-    x64 = x.double().requires_grad_()
-    out = module64(x64)
-    g = torch.randn(out.shape)
-    (out * g.double()).sum().backward()
-    tensors.update({prefix + "input": x, prefix + "output": out, prefix + "doutput": g, prefix + "grad.input": x64.grad})
-    for name, p in module64.named_parameters():
-        tensors[prefix + "grad." + name] = p.grad
+from safetensors_fixture import record_layer, write_safetensors  # noqa: E402 (shared by the chapters)
 
 
 def layers_fixture(seed):
     torch.manual_seed(seed)
     tensors = {}
-    record(tensors, "conv_a.", torch.nn.Conv2d(3, 4, 3, stride=2, padding=1), torch.randn(2, 3, 7, 6))
-    record(tensors, "conv_b.", torch.nn.Conv2d(2, 3, 5, padding=2), torch.randn(2, 2, 8, 8))
-    record(tensors, "max_a.", torch.nn.MaxPool2d(2), torch.randn(2, 3, 6, 6))
-    record(tensors, "max_b.", torch.nn.MaxPool2d(3, stride=2, padding=1), torch.randn(2, 2, 7, 7))
-    record(tensors, "avg_a.", torch.nn.AvgPool2d(2), torch.randn(2, 3, 6, 6))
-    record(tensors, "avg_b.", torch.nn.AvgPool2d(3, stride=2, padding=1), torch.randn(2, 2, 7, 7))
-    record(tensors, "avg_c.", torch.nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False),
+    record_layer(tensors, "conv_a.", torch.nn.Conv2d(3, 4, 3, stride=2, padding=1), torch.randn(2, 3, 7, 6))
+    record_layer(tensors, "conv_b.", torch.nn.Conv2d(2, 3, 5, padding=2), torch.randn(2, 2, 8, 8))
+    record_layer(tensors, "max_a.", torch.nn.MaxPool2d(2), torch.randn(2, 3, 6, 6))
+    record_layer(tensors, "max_b.", torch.nn.MaxPool2d(3, stride=2, padding=1), torch.randn(2, 2, 7, 7))
+    record_layer(tensors, "avg_a.", torch.nn.AvgPool2d(2), torch.randn(2, 3, 6, 6))
+    record_layer(tensors, "avg_b.", torch.nn.AvgPool2d(3, stride=2, padding=1), torch.randn(2, 2, 7, 7))
+    record_layer(tensors, "avg_c.", torch.nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False),
            torch.randn(2, 2, 7, 7))
     write_safetensors(os.path.join(OUT, "layers.safetensors"), tensors, GENERATOR)
 

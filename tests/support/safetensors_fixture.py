@@ -1,4 +1,5 @@
-"""write_safetensors: the one writer of the chapters' PyTorch fixtures (NN-topic/tests/make_fixtures.py).
+"""write_safetensors: the one writer of the chapters' PyTorch fixtures (NN-topic/tests/make_fixtures.py),
+and record_layer, which runs a module once forward and backward for them.
 
 The format is safetensors, written here by hand (the `safetensors` package is not in Debian):
 8-byte little-endian header length, a JSON header padded with spaces to a multiple of 8 giving each
@@ -35,3 +36,18 @@ def write_safetensors(path, tensors, generator):
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(text)) + text + data)
     print("wrote %s (%d bytes)" % (os.path.relpath(path), 8 + len(text) + len(data)))
+
+
+def record_layer(tensors, prefix, module, x):
+    """The module's state_dict under prefix (PyTorch's names: weight, bias, ...), then one forward and
+    one backward of its float64 copy on x: input, output, doutput (a random G), grad.input and
+    grad.<parameter> of L = sum(output G)."""
+    tensors.update({prefix + name: t.detach().clone() for name, t in module.state_dict().items()})
+    module64 = module.double()
+    x64 = x.double().requires_grad_()
+    out = module64(x64)
+    g = torch.randn(out.shape)
+    (out * g.double()).sum().backward()
+    tensors.update({prefix + "input": x, prefix + "output": out, prefix + "doutput": g, prefix + "grad.input": x64.grad})
+    for name, p in module64.named_parameters():
+        tensors[prefix + "grad." + name] = p.grad
