@@ -192,7 +192,11 @@ CsvTable read_csv(const std::string& path) {
 
 bool parse_float(std::string_view text, float& value) {
   text = trim(text);
-  if (!text.empty() && text.front() == '+') text.remove_prefix(1);  // from_chars takes no '+'
+  // from_chars takes no '+': one is dropped, but a second sign after it ("+-5", "++5") is no number.
+  if (!text.empty() && text.front() == '+') {
+    text.remove_prefix(1);
+    if (!text.empty() && (text.front() == '+' || text.front() == '-')) return false;
+  }
   if (text.empty()) return false;
   float v = 0.0f;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), v);

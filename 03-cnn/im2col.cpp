@@ -63,10 +63,12 @@ void copy_tap(const float* xc, float* out, std::size_t u, std::size_t v, const W
     // neighbouring row (the left and right padding), are set to 0.
     const std::ptrdiff_t shift = (std::ptrdiff_t(u) - std::ptrdiff_t(w.pad_h)) * std::ptrdiff_t(g.W) +
                                  std::ptrdiff_t(v) - std::ptrdiff_t(w.pad_w);
-    const std::ptrdiff_t n0 = std::max(std::ptrdiff_t(rows.lo * g.OW), -shift);
+    // [n0, n1): the outputs whose input lies inside the image. In an image smaller than the
+    // padding a tap may see none of it (-shift past the whole plane): n0 stops at the plane's end.
+    const std::ptrdiff_t n0 = std::min(std::max(std::ptrdiff_t(rows.lo * g.OW), -shift), std::ptrdiff_t(rows.hi * g.OW));
     const std::ptrdiff_t n1 = std::max(n0, std::min(std::ptrdiff_t(rows.hi * g.OW), std::ptrdiff_t(g.H * g.W) - shift));
     std::fill(out, out + n0, 0.0f);
-    std::copy(xc + (n0 + shift), xc + (n1 + shift), out + n0);
+    if (n1 > n0) std::copy(xc + (n0 + shift), xc + (n1 + shift), out + n0);
     std::fill(out + n1, out + plane, 0.0f);
     for (std::size_t i = rows.lo; i < rows.hi; ++i) {
       for (std::size_t j = 0; j < columns.lo; ++j) out[i * g.OW + j] = 0.0f;

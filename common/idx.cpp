@@ -71,8 +71,10 @@ IdxArray read_idx(const std::string& path) {
     const std::uint32_t size = std::uint32_t(be[0]) << 24 | std::uint32_t(be[1]) << 16 |
                                std::uint32_t(be[2]) << 8 | std::uint32_t(be[3]);
     array.dims.push_back(size);
+    // Checked before multiplying: 65536 x 2^24 x 2^24 wraps around 2^64 to 0 and would pass.
+    if (size != 0 && count > (std::uint64_t(1) << 40) / size)
+      fail(path, "IDX header claims an absurd size (over 2^40 bytes)");
     count *= size;
-    if (count > (std::uint64_t(1) << 40)) fail(path, "IDX header claims an absurd size (over 2^40 bytes)");
   }
 
   // Grow the buffer only as bytes arrive (at most doubling), so a header that lies about

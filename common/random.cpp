@@ -41,7 +41,12 @@ float Rng::uniform() {
   return float(next_u64() >> 40) * (1.0f / 16777216.0f);
 }
 
-float Rng::uniform(float lo, float hi) { return lo + (hi - lo) * uniform(); }
+float Rng::uniform(float lo, float hi) {
+  // lo + (hi - lo) u with u < 1 can still round up to hi in float: [lo, hi) is kept by stepping
+  // back to the float below hi in that rare case (7 in 2^26 draws of uniform(1, 2)).
+  const float x = lo + (hi - lo) * uniform();
+  return x < hi ? x : std::nextafter(hi, lo);
+}
 
 float Rng::normal(float mean, float stddev) {
   // Box-Muller: for U1, U2 uniform on (0, 1], sqrt(-2 ln U1) cos(2 pi U2) is N(0, 1).

@@ -102,7 +102,7 @@ TEST_CASE("parse_float takes whole finite numbers and nothing else", "[01-percep
   CHECK(v == -2e-3f);
   CHECK(parse_float("+7", v));
   CHECK(v == 7.0f);
-  for (const char* bad : {"", "  ", "abc", "5.1cm", "5,1", "nan", "inf", "-inf", "1e999", "+", "--1"}) {
+  for (const char* bad : {"", "  ", "abc", "5.1cm", "5,1", "nan", "inf", "-inf", "1e999", "+", "--1", "+-5", "++5"}) {
     INFO("text: '" << bad << "'");
     CHECK_FALSE(parse_float(bad, v));
   }

@@ -32,6 +32,8 @@ const std::vector<Case> kForwardCases = {
     {{2, 1, 6, 9}, 3, Window{2, 4, 1, 3, 1, 2}},
     {{1, 1, 28, 28}, 6, Window::square(5, 1, 2)},  // LeNet's first layer
     {{2, 3, 5, 44}, 2, Window::square(3, 2, 1)},   // stride 2 in rows of 22 outputs: whole vectors and a tail
+    {{2, 1, 1, 1}, 4, Window::square(3, 1, 1)},    // images smaller than the padding: a tap's window
+    {{1, 1, 2, 2}, 6, Window::square(5, 1, 2)},    // may lie wholly in it (im2col wrote past its block)
 };
 
 // Gradient cases: small enough for central differences on every element (the first two on padded planes).

@@ -59,6 +59,8 @@ TEST_CASE("read_idx names the file and the problem for every bad file", "[common
   bad_type[2] = 0x0D;
   Bytes oversized = idx_header(0x08, {4000000000u, 28, 28});  // claims ~3 TB, holds 4 bytes
   oversized.insert(oversized.end(), {1, 2, 3, 4});
+  // 65536 x 2^24 x 2^24 = 2^64: a product that wraps around to 0 and looked like an empty file.
+  const Bytes wrapping = idx_header(0x08, {65536, 16777216, 16777216});
   Bytes huge_claim = idx_header(0x08, {60000, 28, 28});  // claims 47 MB, holds 4 bytes
   huge_claim.insert(huge_claim.end(), {1, 2, 3, 4});
   Bytes trailing = valid_images();
@@ -79,6 +81,7 @@ TEST_CASE("read_idx names the file and the problem for every bad file", "[common
       {"wrong-magic.idx", wrong_magic, "wrong magic"},
       {"bad-type.idx", bad_type, "unsupported IDX data type 0x0D"},
       {"oversized.idx", oversized, "absurd size"},
+      {"wrapping.idx", wrapping, "absurd size"},
       {"huge-claim.idx", huge_claim, "truncated data: header claims 47040000 bytes, file holds 4"},
       {"trailing.idx", trailing, "trailing bytes"},
   };

@@ -40,6 +40,18 @@ TEST_CASE("Saving and restoring the state resumes the stream", "[common][random]
   CHECK(other.normal() == next);
 }
 
+TEST_CASE("uniform(lo, hi) never returns hi, though lo + (hi - lo) u can round up to it", "[common][random]") {
+  // In float, 1 + u rounds to 2 for u within 2^-25 of 1: about 4 of 2^26 draws of a 24-bit u.
+  Rng rng(5);
+  std::size_t at_hi = 0, below_lo = 0;
+  for (std::size_t i = 0; i < (std::size_t(1) << 26); ++i) {
+    const float x = rng.uniform(1.0f, 2.0f);
+    at_hi += x >= 2.0f, below_lo += x < 1.0f;
+  }
+  CHECK(at_hi == 0);
+  CHECK(below_lo == 0);
+}
+
 TEST_CASE("uniform and normal have the right moments", "[common][random]") {
   Rng rng(3);
   const int n = 200000;
