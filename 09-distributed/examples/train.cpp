@@ -388,13 +388,14 @@ int main(int argc, char** argv) {
     options.micro_batch = f.micro_batch;
     for (Sequential& replica : replicas) options.replicas.push_back(&replica);
     if (job.size() > 1) options.processes = dp.share();
-    options.run = {{"run", run_description(f)}, {"data", data}};
+    const std::string run = run_description(f);
+    options.run = {{"run", run}, {"data", data}};
     Trainer trainer(model, *optimizer, loader, options);
     const std::size_t total_steps = f.epochs * loader.batches();
     trainer.add<LearningRateSchedule>(f.schedule == "cosine" ? cosine_schedule(f.lr, total_steps)
                                                              : constant_schedule(f.lr));
     auto& clock = trainer.add<TrainingClock>();
-    auto& check = trainer.add<ReplicaCheck>(job.comm(), run_description(f) + " " + data);
+    auto& check = trainer.add<ReplicaCheck>(job.comm(), run + " " + data);
     // A progress bar only for one process on a terminal: mpirun hands every process a terminal of
     // its own, whatever its own output goes to, so a job prints a line per epoch instead.
     if (job.size() == 1 && isatty(fileno(stdout))) trainer.add<ProgressBarCallback>();
