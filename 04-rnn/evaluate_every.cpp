@@ -25,7 +25,13 @@ EvaluateEvery::EvaluateEvery(const Examples& validation, const ClipGradNorm& cli
 }
 
 void EvaluateEvery::on_fit_begin(Trainer& t) {
-  if (t.step() > 0) csv_.resume(t.step());  // rows are keyed by step
+  if (t.step() == 0) return;
+  // Resumed: the interrupted run's rows (keyed by step) and its curves; the last three columns are
+  // train_loss, val_loss, val_bits_per_char.
+  for (const std::vector<double>& row : csv_.resume(t.step())) {
+    const std::size_t n = row.size();
+    train_.y.push_back(row[n - 3]), val_.y.push_back(row[n - 2]), bits_.y.push_back(row[n - 1]);
+  }
 }
 
 void EvaluateEvery::on_batch_end(Trainer& t, double batch_loss) {

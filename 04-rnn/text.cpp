@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "04-rnn/utf8.hpp"
+#include "common/atomic_file.hpp"
 
 namespace dlfs {
 
@@ -167,13 +168,8 @@ TextCorpus load_text_file(const std::string& path) {
 }
 
 void write_split(const std::string& dir, const TextSplit& split) {
-  std::filesystem::create_directories(dir);
-  for (const auto& [name, text] : {std::pair{"train.txt", &split.train}, std::pair{"validation.txt", &split.validation}}) {
-    const std::string path = dir + "/" + name;
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << encode_utf8(*text);
-    if (!out.flush()) throw std::runtime_error(path + ": cannot write the split");
-  }
+  for (const auto& [name, text] : {std::pair{"train.txt", &split.train}, std::pair{"validation.txt", &split.validation}})
+    write_file_atomically(dir + "/" + name, {encode_utf8(*text)});
 }
 
 }  // namespace dlfs

@@ -75,15 +75,16 @@ Tensor BatchNorm::forward(const Tensor& input) {
   if (input.ndim() != input_ndim_ || input.dim(1) != features_)
     throw std::invalid_argument(name() + ": input of shape " + shape_to_string(input.shape()) + ", expected (B, " +
                                 std::to_string(features_) + (input_ndim_ == 2 ? ")" : ", H, W)"));
+  if (input.empty()) throw std::invalid_argument(name() + ": an empty input " + shape_to_string(input.shape()));
   const std::size_t B = input.dim(0), C = features_, S = input.size() / (B * C);  // S: H*W, or 1
   const std::size_t m = B * S;  // values per channel
+  if (training_ && m < 2)  // refused before anything changes
+    throw std::invalid_argument(name() + ": training needs more than one value per channel (input " +
+                                shape_to_string(input.shape()) + "): a single value has no variance");
   batch_statistics_ = training_;
   mean_ = Tensor({C});  // (C)
   rstd_ = Tensor({C});  // (C)
   if (training_) {
-    if (m < 2)
-      throw std::invalid_argument(name() + ": training needs more than one value per channel (input " +
-                                  shape_to_string(input.shape()) + "): a single value has no variance");
     // Two passes: the mean first, then the squared deviations from it (stable where
     // E[x^2] - E[x]^2 would cancel catastrophically for a large mean). Each pass sums every (b, c)
     // plane on its own (in parallel over the images), then adds channel c's B plane sums in image
@@ -133,6 +134,7 @@ Tensor BatchNorm::forward(const Tensor& input) {
 }
 
 Tensor BatchNorm::backward(const Tensor& doutput) {
+  if (xhat_.empty()) throw std::logic_error(name() + ": backward needs a forward pass first");
   require_same_shape(doutput, xhat_, (name() + "::backward").c_str());
   const std::size_t B = xhat_.dim(0), C = features_, S = xhat_.size() / (B * C);
   const std::size_t m = B * S;

@@ -172,7 +172,13 @@ Tensor forward_counting(Layer& layer, const Tensor& x, double& macs) {
 }  // namespace
 
 std::vector<LayerSummary> summarize_network(Sequential& model, const Shape& input_shape) {
-  const bool was_training = model.training();
+  // In evaluation mode (batch norm's running statistics, no dropout), and back in the caller's
+  // mode on every way out: a forward pass that throws (a wrong input shape) included.
+  struct ModeScope {
+    Sequential& model;
+    bool was_training = model.training();
+    ~ModeScope() { model.set_training(was_training); }
+  } scope{model};
   model.set_training(false);
   std::vector<LayerSummary> rows;
   Tensor x(input_shape);
@@ -181,7 +187,6 @@ std::vector<LayerSummary> summarize_network(Sequential& model, const Shape& inpu
     x = forward_counting(model[i], x, macs);
     rows.push_back({model[i].name(), x.shape(), parameter_count(model[i]), macs});
   }
-  model.set_training(was_training);
   return rows;
 }
 

@@ -3,13 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <vector>
 
 #include "04-rnn/utf8.hpp"
+#include "common/atomic_file.hpp"
 
 namespace dlfs {
 
@@ -110,11 +109,7 @@ void write_attention_maps(const std::string& path, const std::string& title, con
     }
   svg << "</svg>\n";
 
-  const std::filesystem::path file(path);
-  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
-  std::ofstream out(path);
-  out << svg.str();
-  if (!out) throw std::runtime_error(path + ": cannot write the attention maps");
+  write_file_atomically(path, {svg.str()});
 }
 
 }  // namespace dlfs

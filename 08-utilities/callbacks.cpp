@@ -106,7 +106,7 @@ void EarlyStopping::on_epoch_end(Trainer& t, const EpochLog& log) {
   }
 }
 
-void Checkpointing::on_epoch_end(Trainer& t, const EpochLog& log) {
+void Checkpointing::on_epoch_complete(Trainer& t, const EpochLog& log) {
   if (every_ && log.epoch % every_ == 0) t.save_checkpoint(path_);
 }
 

@@ -82,7 +82,8 @@ class EarlyStopping : public Callback {
 class Checkpointing : public Callback {
  public:
   explicit Checkpointing(std::string path, std::size_t every = 1) : path_(std::move(path)), every_(every) {}
-  void on_epoch_end(Trainer& t, const EpochLog& log) override;
+  // After every callback's on_epoch_end, so the checkpoint holds their state of this epoch.
+  void on_epoch_complete(Trainer& t, const EpochLog& log) override;
 
  private:
   std::string path_;

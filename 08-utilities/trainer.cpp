@@ -1,6 +1,7 @@
 #include "08-utilities/trainer.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "common/system.hpp"
 
@@ -9,7 +10,17 @@ namespace dlfs {
 Trainer::Trainer(Layer& model, Optimizer& optimizer, DataLoader& train, TrainerOptions options)
     : model_(model), optimizer_(optimizer), loader_(train), options_(std::move(options)) {}
 
+namespace {
+
+std::logic_error interrupted_error(const std::string& what, std::size_t epoch) {
+  return std::logic_error("Trainer: " + what + " after a stop in the middle of epoch " + std::to_string(epoch + 1) +
+                          ", whose updates no epoch boundary holds: continue from the last checkpoint instead");
+}
+
+}  // namespace
+
 std::vector<EpochLog> Trainer::fit(std::size_t epochs, const Examples* validation) {
+  if (interrupted_) throw interrupted_error("fit", epoch_);
   target_ = epochs;
   stop_requested_ = interrupted_ = false;
   TrainOptions step_options;  // what train_on_batch needs of chapter 02's options
@@ -54,6 +65,7 @@ std::vector<EpochLog> Trainer::fit(std::size_t epochs, const Examples* validatio
     if (validation) log.validation = evaluate(*validation);
     logs.push_back(log);
     for (auto& c : callbacks_) c->on_epoch_end(*this, log);
+    for (auto& c : callbacks_) c->on_epoch_complete(*this, log);
   }
   for (auto& c : callbacks_) c->on_fit_end(*this);
   return logs;
@@ -65,6 +77,7 @@ Evaluation Trainer::evaluate(const Examples& data) {
 }
 
 void Trainer::save_checkpoint(const std::string& path) {
+  if (interrupted_) throw interrupted_error("save_checkpoint", epoch_);
   const TrainingState state{epoch_, step_, loader_.rng().state(), optimizer_.name()};
   NamedTensors tensors = named_values(model_.parameters());
   Metadata metadata = options_.run;
@@ -74,12 +87,28 @@ void Trainer::save_checkpoint(const std::string& path) {
 
 void Trainer::resume(const std::string& path) {
   NamedTensors tensors = named_values(model_.parameters());
-  Metadata unused;
-  for (auto& c : callbacks_) c->save_state(*this, tensors, unused);  // which tensors the callbacks keep
-  const TrainingState state =
-      load_checkpoint(path, model_.name(), tensors, optimizer_.state(), optimizer_.name(), options_.run);
-  const Metadata metadata = read_safetensors(path).metadata;  // the callbacks' entries
-  for (auto& c : callbacks_) c->load_state(*this, path, metadata);
+  Metadata before;  // the callbacks' state now: which tensors they keep, and their entries
+  for (auto& c : callbacks_) c->save_state(*this, tensors, before);
+  // load_checkpoint checks the whole file before it copies anything; a callback can still refuse
+  // its entries after that, so everything that is about to change is copied aside first.
+  const NamedTensors optimizer_state = optimizer_.state();
+  const NamedTensors* const changing[] = {&tensors, &optimizer_state};
+  std::vector<Tensor> saved;
+  for (const NamedTensors* group : changing)
+    for (const auto& [name, tensor] : *group) saved.push_back(*tensor);
+  const TrainingState state = load_checkpoint(path, model_.name(), tensors, optimizer_state, optimizer_.name(),
+                                              options_.run);
+  std::size_t loaded = 0;
+  try {
+    const Metadata metadata = read_safetensors(path).metadata;  // the callbacks' entries
+    for (; loaded < callbacks_.size(); ++loaded) callbacks_[loaded]->load_state(*this, path, metadata);
+  } catch (...) {
+    auto copy = saved.begin();
+    for (const NamedTensors* group : changing)
+      for (const auto& [name, tensor] : *group) tensor->copy_from(*copy++);
+    for (std::size_t i = 0; i < loaded; ++i) callbacks_[i]->load_state(*this, path, before);
+    throw;
+  }
   epoch_ = state.epoch;
   step_ = state.step;
   loader_.rng().set_state(state.rng);

@@ -17,7 +17,8 @@
 //   │ ┌ on_batch_begin   (learning-rate schedules set the rate for this update here)
 //   │ │   train_on_batch
 //   │ └ on_batch_end     (progress bars, time budgets)
-//   └ on_epoch_end       (metrics files, early stopping, checkpoints, best model)
+//   │ on_epoch_end       (metrics files, early stopping, best model)
+//   └ on_epoch_complete  (checkpoints: after every on_epoch_end, so they hold the whole epoch's state)
 //   on_fit_end
 //
 // The Trainer counts epochs and steps itself, so fit(10) after resume() from a checkpoint written
@@ -62,6 +63,9 @@ class Callback {
   virtual void on_batch_begin(Trainer&) {}
   virtual void on_batch_end(Trainer&, double /*batch_loss*/) {}
   virtual void on_epoch_end(Trainer&, const EpochLog&) {}
+  // After every callback's on_epoch_end: a checkpoint written here holds what each of them
+  // remembers of this epoch (early stopping's count, the best weights), whatever order they were added in.
+  virtual void on_epoch_complete(Trainer&, const EpochLog&) {}
   virtual void on_fit_end(Trainer&) {}
 
   // State carried from epoch to epoch, for checkpoints. save_state adds tensors (by pointer,
@@ -116,6 +120,9 @@ class Trainer {
 
   // Asks fit() to return after the current batch. A stop in the middle of an epoch (a time budget)
   // leaves that epoch incomplete: it is not counted, logged or checkpointed, and interrupted() is true.
+  // The weights, optimizer and step then include part of an epoch that epoch() does not count, so
+  // a further fit() or save_checkpoint() would continue from a state no epoch ended in: both throw
+  // std::logic_error (continue from the last checkpoint, in a new Trainer, instead).
   void stop() { stop_requested_ = true; }
   bool interrupted() const { return interrupted_; }
 
@@ -123,7 +130,8 @@ class Trainer {
   // step, and every callback's state.
   void save_checkpoint(const std::string& path);
   // Restores all of that from a checkpoint; add the callbacks first, so they get their state back.
-  // A file that does not fit this model, optimizer and run is refused before anything changes.
+  // A file that does not fit this model, optimizer, run and callbacks is refused, and nothing is
+  // changed (what was copied before a callback refused its entries is put back).
   void resume(const std::string& path);
 
   Layer& model() { return model_; }
@@ -132,7 +140,7 @@ class Trainer {
   std::size_t epoch() const { return epoch_; }          // epochs completed
   std::size_t step() const { return step_; }            // updates done (the schedule's clock)
   std::size_t target_epochs() const { return target_; } // the `epochs` of the running fit()
-  std::size_t batch_index() const { return batch_; }    // within the current epoch
+  std::size_t batch_index() const { return batch_; }    // within the current epoch (0-based)
 
  private:
   Layer& model_;

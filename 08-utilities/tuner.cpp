@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <map>
+#include <sstream>
 #include <stdexcept>
 
+#include "common/atomic_file.hpp"
 #include "common/plot_svg.hpp"
 
 namespace dlfs {
@@ -132,19 +132,11 @@ std::string note(const Trial& t, const Trial* selected) {
   return "";
 }
 
-std::ofstream open_for_writing(const std::string& path) {
-  const auto parent = std::filesystem::path(path).parent_path();
-  std::error_code ec;
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  std::ofstream out(path, std::ios::trunc);
-  if (!out) throw std::runtime_error(path + ": cannot open for writing");
-  return out;
-}
 
 }  // namespace
 
 void write_leaderboard_csv(const std::string& path, const std::vector<Trial>& trials, const Trial* selected) {
-  std::ofstream out = open_for_writing(path);
+  std::ostringstream out;  // written whole at the end, atomically: a failed write leaves the last file
   const auto columns = config_columns(trials);
   out << "rank,trial,stage,epochs";
   for (const auto& c : columns) out << "," << c;
@@ -156,12 +148,12 @@ void write_leaderboard_csv(const std::string& path, const std::vector<Trial>& tr
     out << "," << fixed(t->val_accuracy) << "," << fixed(t->val_loss) << "," << fixed(t->test_accuracy) << ","
         << fixed(t->seconds, 1) << "," << note(*t, selected) << "\n";
   }
-  if (!out) throw std::runtime_error(path + ": write failed");
+  write_file_atomically(path, {out.str()});
 }
 
 void write_leaderboard_markdown(const std::string& path, const std::vector<Trial>& trials, const Trial* selected,
                                 const std::string& title) {
-  std::ofstream out = open_for_writing(path);
+  std::ostringstream out;  // written whole at the end, atomically: a failed write leaves the last file
   const auto columns = config_columns(trials);
   out << "# " << title << "\n\n| rank | trial | stage | epochs |";
   for (const auto& c : columns) out << " " << c << " |";
@@ -177,7 +169,7 @@ void write_leaderboard_markdown(const std::string& path, const std::vector<Trial
     out << " " << strong(fixed(t->val_accuracy)) << " | " << fixed(t->val_loss) << " | " << strong(fixed(t->test_accuracy))
         << " | " << fixed(t->seconds, 1) << " | " << note(*t, selected) << " |\n";
   }
-  if (!out) throw std::runtime_error(path + ": write failed");
+  write_file_atomically(path, {out.str()});
 }
 
 void write_leaderboard_svg(const std::string& path, const std::vector<Trial>& trials) {

@@ -1,10 +1,10 @@
 #include "common/plot_svg.hpp"
 
+#include "common/atomic_file.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <sstream>
 #include <stdexcept>
@@ -274,16 +274,11 @@ std::string num(double v) {
 }
 
 void save(const std::string& path, const std::string& body, double width, double height) {
-  const auto parent = std::filesystem::path(path).parent_path();
-  std::error_code ec;
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  std::ofstream out(path, std::ios::trunc);
-  if (!out) throw std::runtime_error(path + ": cannot open for writing");
-  out << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << num(std::ceil(width)) << "\" height=\""
-      << num(std::ceil(height)) << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
-      << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-      << body << "</svg>\n";
-  if (!out) throw std::runtime_error(path + ": write failed");
+  const std::string head = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + num(std::ceil(width)) +
+                           "\" height=\"" + num(std::ceil(height)) +
+                           "\" font-family=\"sans-serif\" font-size=\"12\">\n"
+                           "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  write_file_atomically(path, {head, body, "</svg>\n"});
 }
 
 std::string svg(const Text& t) {

@@ -1,8 +1,6 @@
 #include "common/safetensors.hpp"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -17,6 +15,8 @@
 #include <set>
 #include <stdexcept>
 #include <string_view>
+
+#include "common/atomic_file.hpp"
 
 namespace dlfs {
 
@@ -49,58 +49,6 @@ std::uint32_t crc32_of(std::string_view bytes) {
 std::string header_checksum(nlohmann::json header) {
   header["__metadata__"].erase("header_crc32");
   return hex32(crc32_of(header.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
-}
-
-// write(2) until every byte is out: a write may accept fewer bytes than asked.
-void write_all(int fd, const char* data, std::size_t size, const std::string& what) {
-  while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw std::runtime_error(what + ": " + std::strerror(errno));
-    data += n, size -= std::size_t(n);
-  }
-}
-
-// The atomic save: temp file in the same directory (rename only replaces atomically within one
-// file system), fsync, rename, fsync the directory. Throws "<path>: cannot save (<step>: <errno>)".
-void write_file_atomically(const std::string& path, const std::string& header, const std::vector<char>& data) {
-  namespace fs = std::filesystem;
-  // A symbolic link is saved through, into the file it names: renaming over the link itself would
-  // replace the link with a file and leave its target stale.
-  fs::path target(path);
-  std::error_code link_error;
-  if (fs::is_symlink(target, link_error)) {
-    const fs::path resolved = fs::weakly_canonical(target, link_error);
-    if (!link_error) target = resolved;
-  }
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::error_code ec;
-  fs::create_directories(dir, ec);  // an error here shows up as mkstemp's, with its reason
-
-  std::string temp = target.string() + ".tmp-XXXXXX";
-  const int fd = ::mkstemp(temp.data());
-  if (fd < 0) fail(path, std::string("cannot save (creating a temporary file in ") + dir.string() + ": " + std::strerror(errno) + ")");
-  try {
-    ::fchmod(fd, 0644);  // mkstemp makes 0600; a model is an ordinary readable file
-    write_all(fd, header.data(), header.size(), "writing " + temp);
-    write_all(fd, data.data(), data.size(), "writing " + temp);
-    if (::fsync(fd) != 0) throw std::runtime_error("syncing " + temp + ": " + std::strerror(errno));
-  } catch (const std::runtime_error& e) {
-    ::close(fd);
-    ::unlink(temp.c_str());
-    fail(path, std::string("cannot save (") + e.what() + "); the previous file, if any, is unchanged");
-  }
-  if (::close(fd) != 0 || ::rename(temp.c_str(), target.c_str()) != 0) {
-    const std::string reason = std::strerror(errno);
-    ::unlink(temp.c_str());
-    fail(path, "cannot save (" + reason + "); the previous file, if any, is unchanged");
-  }
-  // Make the rename durable: the new directory entry is on disk only once the directory is synced.
-  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
-  }
 }
 
 // The header JSON: __metadata__ first, then the tensors in the caller's order, padded with spaces
@@ -271,7 +219,8 @@ void write_safetensors(const std::string& path, const NamedTensors& tensors, Met
   metadata["format_version"] = kModelFormatVersion;
   metadata["checksum_crc32"] = hex32(crc32_of({data.data(), data.size()}));
   metadata.erase("header_crc32");  // a loaded file's metadata passed on: make_header computes this file's
-  write_file_atomically(path, make_header(tensors, metadata), data);
+  const std::string header = make_header(tensors, metadata);
+  write_file_atomically(path, {header, std::string_view(data.data(), data.size())});
 }
 
 SafetensorsFile read_safetensors(const std::string& path) {

@@ -136,16 +136,21 @@ int main(int argc, char** argv) {
       step = state.step;
       first_epoch = state.epoch + 1;
       std::printf("resumed %s after epoch %zu (step %zu)\n", resume_path.c_str(), state.epoch, step);
-      csv.resume(state.epoch);  // the interrupted run's rows of those epochs
+      // The interrupted run's rows of those epochs, and its curves (columns as written below).
+      for (const std::vector<double>& row : csv.resume(state.epoch)) {
+        train_loss.y.push_back(row[2]), test_loss.y.push_back(row[4]);
+        train_acc.y.push_back(row[3]), test_acc.y.push_back(row[5]);
+      }
     }
     double train_seconds = 0.0;
+    std::size_t epochs_run = 0;  // by this process (a resumed run's earlier epochs were timed by another)
     for (std::size_t epoch = first_epoch; epoch <= epochs; ++epoch) {
       TrainOptions options;
       options.batch_size = batch;
       for (Sequential& replica : replicas) options.replicas.push_back(&replica);
       options.label = "epoch " + std::to_string(epoch) + "/" + std::to_string(epochs);
       const EpochStats stats = train_epoch(model, sgd, softmax_cross_entropy, train, rng, schedule, step, options);
-      train_seconds += stats.seconds;
+      train_seconds += stats.seconds, ++epochs_run;
       const Evaluation ev = evaluate(model, softmax_cross_entropy, test);
       std::printf("epoch %zu: train_loss %.4f train_accuracy %.4f test_loss %.4f test_accuracy %.4f (%.2fs)\n",
                   epoch, stats.loss, stats.accuracy, ev.loss, ev.accuracy, stats.seconds);
@@ -181,7 +186,7 @@ int main(int argc, char** argv) {
     std::printf("result: model=mlp hidden=%s activation=%s test_accuracy=%.4f test_loss=%.4f epochs=%zu "
                 "seconds_per_epoch=%.3f peak_rss_mb=%.1f threads=%d\n",
                 hidden_text.c_str(), activation.c_str(), final_eval.accuracy, final_eval.loss, epochs,
-                train_loss.y.empty() ? 0.0 : train_seconds / double(train_loss.y.size()), peak_rss_mb(), threads);
+                epochs_run ? train_seconds / double(epochs_run) : 0.0, peak_rss_mb(), threads);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mlp: error: %s\n", e.what());
     return 1;

@@ -201,10 +201,14 @@ int main(int argc, char** argv) {
       step = state.step;
       first_epoch = state.epoch + 1;
       std::printf("resumed %s after epoch %zu (step %zu)\n", resume_path.c_str(), state.epoch, step);
-      csv.resume(state.epoch);  // the interrupted run's rows of those epochs
+      // The interrupted run's rows of those epochs, and its curves (columns as written below).
+      for (const std::vector<double>& row : csv.resume(state.epoch)) {
+        train_loss.y.push_back(row[2]), test_loss.y.push_back(row[4]);
+        train_acc.y.push_back(row[3]), test_acc.y.push_back(row[5]);
+      }
     }
     double train_seconds = 0.0;
-    std::size_t epochs_run = 0;
+    std::size_t epochs_run = 0;  // by this process (a resumed run's earlier epochs were timed by another)
     for (std::size_t epoch = first_epoch; epoch <= epochs; ++epoch) {
       const float lr_now = schedule(step);
       TrainOptions options;

@@ -146,7 +146,6 @@ int main(int argc, char** argv) {
       stopping = &trainer.add<EarlyStopping>(patience, Monitor::ValLoss);
       best = &trainer.add<KeepBest>("", Monitor::ValLoss);  // in memory, restored at the end
     }
-    // Last, so that the checkpoint holds early stopping's count and the best weights of this epoch.
     if (!checkpoint_path.empty()) trainer.add<Checkpointing>(checkpoint_path);
     if (!resume_path.empty()) {
       trainer.resume(resume_path);

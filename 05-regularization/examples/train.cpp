@@ -101,7 +101,12 @@ class EpochReport : public Callback {
   EpochReport(const std::string& csv_path, const Examples* train_eval)
       : train_eval_(train_eval), csv_(csv_path, report_columns(train_eval != nullptr)) {}
   void on_fit_begin(Trainer& t) override {
-    if (t.epoch() > 0) csv_.resume(t.epoch());  // resumed: the interrupted run's rows of those epochs
+    if (t.epoch() == 0) return;
+    // Resumed: the interrupted run's rows of those epochs, and its curves (columns of report_columns).
+    for (const std::vector<double>& row : csv_.resume(t.epoch())) {
+      train_loss.y.push_back(row[2]), test_loss.y.push_back(row[4]);
+      train_acc.y.push_back(row[3]), test_acc.y.push_back(row[5]);
+    }
   }
   void on_epoch_end(Trainer& t, const EpochLog& log) override {
     std::printf("epoch %zu/%zu: lr %.4g train_loss %.4f train_accuracy %.4f test_loss %.4f test_accuracy %.4f",
@@ -119,11 +124,12 @@ class EpochReport : public Callback {
     csv_.write_row(row);
     train_loss.y.push_back(log.train.loss), test_loss.y.push_back(log.validation.loss);
     train_acc.y.push_back(log.train.accuracy), test_acc.y.push_back(log.validation.accuracy);
-    train_seconds += log.seconds;
+    train_seconds += log.seconds, ++epochs_run;
   }
   Series train_loss{"train (on the fly)", {}}, test_loss{"test", {}}, train_acc{"train (on the fly)", {}},
       test_acc{"test", {}};
-  double train_seconds = 0.0;
+  double train_seconds = 0.0;  // of the epochs_run trained by this process (not a resumed run's earlier ones)
+  std::size_t epochs_run = 0;
 
  private:
   const Examples* train_eval_;  // null: no evaluation of the training images
@@ -394,7 +400,7 @@ int main(int argc, char** argv) {
     if (epochs > 0) trainer.fit(epochs, &test);
     if (trainer.interrupted())
       std::printf("stopped by the --minutes budget after %zu complete epochs and %zu batches of the next\n",
-                  trainer.epoch(), trainer.batch_index());
+                  trainer.epoch(), trainer.batch_index() + 1);
 
     const Evaluation final_eval = trainer.evaluate(test);
     if (epochs > 0) {
@@ -418,7 +424,7 @@ int main(int argc, char** argv) {
                 "peak_rss_mb=%.1f threads=%d parameters=%zu batch=%zu lr=%g optimizer=%s weight_decay=%g dropout=%g "
                 "label_smoothing=%g augment=%d batch_norm=%d\n",
                 setup.model.c_str(), final_eval.accuracy, final_eval.loss, done,
-                done ? report.train_seconds / double(done) : 0.0, peak_rss_mb(), threads, parameter_count(model), batch,
+                report.epochs_run ? report.train_seconds / double(report.epochs_run) : 0.0, peak_rss_mb(), threads, parameter_count(model), batch,
                 double(lr), optimizer_name.c_str(), double(weight_decay), double(setup.options.dropout),
                 double(smoothing), augment ? 1 : 0, with_bn ? 1 : 0);
   } catch (const std::exception& e) {

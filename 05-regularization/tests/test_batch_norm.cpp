@@ -274,6 +274,26 @@ TEST_CASE("BatchNorm refuses a batch of one value per channel in training, and w
   CHECK_THROWS_WITH(bn2.forward(Tensor({2, 3, 4})), Catch::Contains("expected (B, 3, H, W)"));
 }
 
+TEST_CASE("BatchNorm refuses an empty batch, and a refused batch leaves the layer as it was",
+          "[05-regularization][batchnorm]") {
+  BatchNorm1d bn(3);
+  CHECK_THROWS_WITH(bn.backward(Tensor({2, 3})), Catch::Contains("backward needs a forward pass first"));
+  CHECK_THROWS_WITH(bn.forward(Tensor({0, 3})), Catch::Contains("an empty input (0, 3)"));
+  bn.set_training(false);
+  CHECK_THROWS_WITH(bn.forward(Tensor({0, 3})), Catch::Contains("an empty input"));
+  bn.set_training(true);
+  Tensor x({4, 3});
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(i * i % 7);
+  bn.forward(x);
+  Tensor dy({4, 3});
+  dy.fill(1.0f);
+  dy[0] = 2.0f;
+  const Tensor dx = bn.backward(dy);
+  CHECK_THROWS(bn.forward(Tensor({1, 3})));  // refused: backward still follows the last forward
+  const Tensor again = bn.backward(dy);
+  CHECK(std::vector<float>(again.begin(), again.end()) == std::vector<float>(dx.begin(), dx.end()));
+}
+
 TEST_CASE("BatchNorm2d computes the same bits on one thread as on two", "[05-regularization][batchnorm]") {
   // Large enough for parallel_for to split the images among threads (03-cnn/parallel.hpp).
   Rng rng(8);

@@ -93,6 +93,10 @@ TEST_CASE("ResNet-20 maps (B, 1, 28, 28) to 10 logits through stages of 16, 32 a
   // 6n + 2 = 20 weighted layers: 19 convolutions on the main path and the Dense; 2 projections.
   CHECK(count_of<ResidualBlock>(resnet) == 9);
   CHECK(count_of<Conv2d>(resnet) == 19 + 2);
+  // The summary runs in evaluation mode and gives the model back in its own, even when it throws.
+  REQUIRE(resnet.training());
+  CHECK_THROWS(summarize_network(resnet, {2, 3, 28, 28}));  // three channels for a one-channel stem
+  CHECK(resnet.training());
   CHECK(count_of<Dense>(resnet) == 1);
   // stem 144 + 32; stage 1: 3 x (2 x 2304 + 2 x 32); stage 2: 4608 + 9216 + 512 + 3 x 64, then 2 x (2 x 9216 + 2 x 64);
   // stage 3: 18432 + 36864 + 2048 + 3 x 128, then 2 x (2 x 36864 + 2 x 128); Dense 650

@@ -17,7 +17,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
@@ -29,6 +28,7 @@
 #include "07-optimizers/clipping.hpp"
 #include "07-optimizers/make_optimizer.hpp"
 #include "07-optimizers/schedules.hpp"
+#include "common/atomic_file.hpp"
 #include "common/fashion_mnist.hpp"
 #include "common/flags.hpp"
 #include "common/metrics_csv.hpp"
@@ -278,7 +278,7 @@ int main(int argc, char** argv) {
     write_line_charts(out_dir + "/overshoot.svg", {overshoot_panel()}, "step");
 
     const std::string table_path = out_dir + "/results.md";
-    std::ofstream table(table_path);
+    std::ostringstream table;  // written whole, atomically: a failed write leaves the last results.md
     table << "| optimizer | loss | lr | final test accuracy | best (epoch) | final train loss | seconds |\n"
           << "|---|---|---|---|---|---|---|\n";
     for (const RunResult& r : results) {
@@ -288,7 +288,7 @@ int main(int argc, char** argv) {
                     r.train_loss.back(), r.seconds);
       table << row;
     }
-    if (!table) throw std::runtime_error(table_path + ": cannot write");
+    write_file_atomically(table_path, {table.str()});
     std::printf("wrote %s/{curves.svg, first_steps.svg, overshoot.svg, results.md, batches.csv} and one CSV per run\n",
                 out_dir.c_str());
   } catch (const std::exception& e) {

@@ -40,7 +40,7 @@ struct CheckpointAt : Callback {
   std::size_t epoch;
   std::string path;
   CheckpointAt(std::size_t e, std::string p) : epoch(e), path(std::move(p)) {}
-  void on_epoch_end(Trainer& t, const EpochLog& log) override {
+  void on_epoch_complete(Trainer& t, const EpochLog& log) override {  // as Checkpointing does
     if (log.epoch == epoch) t.save_checkpoint(path);
   }
 };
@@ -255,19 +255,28 @@ TEST_CASE("Early stopping and the best weights resume from any epoch's checkpoin
     std::unique_ptr<Optimizer> sgd;
     DataLoader loader;
     Trainer trainer;
+    bool checkpoints;
     EarlyStopping& stopping;
     KeepBest& best;
-    Run(std::uint64_t seed, const Examples& train, const TrainerOptions& options)
+    // With a checkpoint_dir, a checkpoint after every epoch, its callbacks added BEFORE early
+    // stopping's and KeepBest's: it must hold their state of the epoch all the same.
+    Run(std::uint64_t seed, const Examples& train, const TrainerOptions& options, const std::string& checkpoint_dir = "")
         : init(seed),
           model(make_mlp(2, {16}, 3, "tanh", init)),
           sgd(make_optimizer("sgd", model.parameters(), 0.05f)),
           loader(train, batches_of(30), Rng(seed + 1)),
           trainer(model, *sgd, loader, options),
+          checkpoints(add_checkpoints(trainer, checkpoint_dir)),
           stopping(trainer.add<EarlyStopping>(3, Monitor::ValLoss)),
           best(trainer.add<KeepBest>("", Monitor::ValLoss)) {}
+    static bool add_checkpoints(Trainer& trainer, const std::string& dir) {
+      if (dir.empty()) return false;
+      for (std::size_t e = 1; e <= 200; ++e)
+        trainer.add<CheckpointAt>(e, dir + "/epoch" + std::to_string(e) + ".safetensors");
+      return true;
+    }
   };
-  Run full(1, train, trainer_options);
-  for (std::size_t e = 1; e <= 200; ++e) full.trainer.add<CheckpointAt>(e, dir + "/epoch" + std::to_string(e) + ".safetensors");
+  Run full(1, train, trainer_options, dir);
   const auto logs = full.trainer.fit(200, &validation);
   INFO("stopped after " << logs.size() << " epochs, the best was " << full.best.best_epoch());
   // The validation loss fell, then rose for three epochs: the checkpoints after the best epoch hold
@@ -461,6 +470,62 @@ TEST_CASE("A spent time budget stops mid-epoch and that epoch does not count", "
   CHECK(trainer.interrupted());
   CHECK(trainer.epoch() == 0);
   CHECK(trainer.step() == 1);
+}
+
+TEST_CASE("After a stop in the middle of an epoch, fit and save_checkpoint refuse to go on", "[08-utilities][trainer][callbacks]") {
+  const Examples train = blobs(30);
+  Rng rng(1);
+  Sequential model = make_mlp(2, {4}, 3, "relu", rng);
+  SGD sgd(model.parameters(), 0.1f);
+  DataLoader loader(train, batches_of(10), rng);
+  Trainer trainer(model, sgd, loader, TrainerOptions{});
+  trainer.add<TimeBudget>(0.0);
+  trainer.fit(3);
+  REQUIRE(trainer.interrupted());
+  const std::string path = test::scratch_dir("trainer-interrupted") + "/c.safetensors";
+  CHECK_THROWS_WITH(trainer.save_checkpoint(path), Catch::Contains("save_checkpoint after a stop in the middle of epoch 1"));
+  CHECK_FALSE(std::filesystem::exists(path));
+  CHECK_THROWS_WITH(trainer.fit(3), Catch::Contains("fit after a stop in the middle of epoch 1"));
+  CHECK(trainer.step() == 1);
+}
+
+TEST_CASE("A checkpoint a callback refuses changes nothing: weights, optimizer state and callbacks as before",
+          "[08-utilities][trainer][resume][callbacks]") {
+  const std::string path = test::scratch_dir("trainer-refused") + "/c.safetensors";
+  const Examples train = blobs(60), validation = blobs(30, 5);
+  const TrainerOptions options = with_run("adam");
+  {  // A run with a KeepBest, and no early stopping, writes the checkpoint.
+    Rng rng(1);
+    Sequential model = make_mlp(2, {8}, 3, "tanh", rng);
+    auto adam = make_optimizer("adam", model.parameters(), 0.01f);
+    DataLoader loader(train, batches_of(20), Rng(2));
+    Trainer trainer(model, *adam, loader, options);
+    trainer.add<KeepBest>("", Monitor::ValLoss);
+    trainer.add<CheckpointAt>(2, path);
+    trainer.fit(2, &validation);
+  }
+  // Resumed with a KeepBest (whose best weights and entries the file has) and an EarlyStopping
+  // (whose entries it lacks): KeepBest loads, then EarlyStopping refuses.
+  Rng rng(7);
+  Sequential model = make_mlp(2, {8}, 3, "tanh", rng);
+  auto adam = make_optimizer("adam", model.parameters(), 0.01f);
+  DataLoader loader(train, batches_of(20), Rng(8));
+  Trainer trainer(model, *adam, loader, options);
+  trainer.fit(1, &validation);  // some Adam state, and weights away from the initial ones
+  KeepBest& best = trainer.add<KeepBest>("", Monitor::ValLoss);
+  trainer.add<EarlyStopping>(3, Monitor::ValLoss);
+  Sequential before = make_mlp(2, {8}, 3, "tanh", rng);
+  for (std::size_t i = 0; i < model.parameters().size(); ++i)
+    before.parameters()[i]->value.copy_from(model.parameters()[i]->value);
+  std::vector<Tensor> state_before;
+  for (const auto& [name, tensor] : adam->state()) state_before.push_back(*tensor);
+  CHECK_THROWS_WITH(trainer.resume(path), Catch::Contains("has no \"early_stopping.best\""));
+  CHECK(same_bits(model, before));
+  const auto state = adam->state();
+  for (std::size_t i = 0; i < state.size(); ++i)
+    CHECK(std::memcmp(state[i].second->data(), state_before[i].data(), state_before[i].size() * sizeof(float)) == 0);
+  CHECK(best.best_epoch() == 0);  // KeepBest's entries put back too
+  CHECK(trainer.epoch() == 1);
 }
 
 TEST_CASE("The Trainer learns a Fashion-MNIST subset, validated on a held-out split", "[08-utilities][trainer][real-data]") {

@@ -171,5 +171,5 @@ TEST_CASE("An image grid has one pixel rect per pixel and room for its captions"
   const double caption_x = std::stod(all(svg, "<text x=\"([0-9.]+)\"[^>]*>input: Ankle boot<").at(0));
   CHECK(caption_x - text_width("input: Ankle boot", 12) / 2 >= 0);
   CHECK_THROWS_WITH(write_image_grid(path, "bad", Tensor({4}), 2), Catch::Contains("needs (N, H, W)"));
-  CHECK_THROWS_WITH(write_line_charts("/proc/nope/x.svg", {}), Catch::Contains("/proc/nope/x.svg: cannot open"));
+  CHECK_THROWS_WITH(write_line_charts("/proc/nope/x.svg", {}), Catch::Contains("/proc/nope/x.svg: cannot save"));
 }

@@ -144,6 +144,16 @@ ResumeRuns check_kill_and_resume(const std::string& command, const std::string& 
   const std::string epoch = read_safetensors(checkpoint).metadata.at("epoch");
   INFO("killed after epoch " << epoch);
   REQUIRE(std::stoi(epoch) < epochs);
+  {  // A resume the program refuses (not a checkpoint) must leave the killed run's files as they are.
+    const std::string metrics = slurp(dir + "/cut/metrics.csv"), junk = dir + "/junk.safetensors";
+    REQUIRE(!metrics.empty());
+    std::ofstream(junk) << "not a checkpoint";
+    const Run refused = run_program(command + "--out '" + dir + "/cut' --resume '" + junk + "'", dir);
+    INFO(refused.out << refused.err);
+    CHECK(refused.status == 1);
+    CHECK(refused.err.find(junk) != std::string::npos);
+    CHECK(slurp(dir + "/cut/metrics.csv") == metrics);
+  }
   runs.resumed = run_program(command + "--out '" + dir + "/cut' --checkpoint '" + checkpoint + "' --resume '" +
                                  checkpoint + "' --save '" + dir + "/resumed.safetensors'",
                              dir);

@@ -43,8 +43,9 @@ std::string metrics_without_timings(const std::string& csv_path);
 // The kill -9 test of an example that writes a checkpoint after every epoch. `command` is the
 // example with its flags (shell syntax, ending in a space); it runs three times in `dir`: whole
 // (--out dir/whole --save dir/whole.safetensors); with --checkpoint dir/c.safetensors, killed with
-// SIGKILL once that file exists, which must be before the last of its `epochs`; and resumed from
-// the checkpoint. Checks that the resumed run saves the whole run's model byte for byte and that
+// SIGKILL once that file exists, which must be before the last of its `epochs`; given a file that
+// is not a checkpoint to resume from, which it must refuse (exit status 1, naming the file) without
+// touching the killed run's metrics.csv; and resumed from the checkpoint. Checks that the resumed run saves the whole run's model byte for byte and that
 // its metrics.csv (timings aside) is the whole run's, row for row. Returns the whole and the resumed
 // runs, for the example's own checks of its result line.
 struct ResumeRuns {
