@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "common/metrics_csv.hpp"
+#include "tests/support/example_runs.hpp"
 #include "tests/support/tmp.hpp"
 
 using namespace dlfs;
@@ -28,23 +29,12 @@ TEST_CASE("MetricsCsv names a path it cannot write", "[common][metrics]") {
   CHECK_THROWS_WITH(MetricsCsv(dir + "/file/run.csv", {"a"}), Catch::Contains(dir + "/file/run.csv: cannot open"));
 }
 
-namespace {
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-}  // namespace
-
 TEST_CASE("MetricsCsv leaves an earlier run's file alone until the first row", "[common][metrics]") {
   const std::string dir = test::scratch_dir("metrics-untouched");
   const std::string earlier = "epoch,loss\n1,0.5\n2,0.25\n";
   std::ofstream(dir + "/run.csv") << earlier;
   { MetricsCsv csv(dir + "/run.csv", {"epoch", "loss"}); }  // a run refused before training (a bad --resume)
-  CHECK(read_file(dir + "/run.csv") == earlier);
+  CHECK(test::slurp(dir + "/run.csv") == earlier);
   { MetricsCsv csv(dir + "/new.csv", {"epoch", "loss"}); }  // nothing written: no file either
   CHECK_FALSE(std::ifstream(dir + "/new.csv").good());
   {
@@ -53,7 +43,7 @@ TEST_CASE("MetricsCsv leaves an earlier run's file alone until the first row", "
     CHECK(csv.resume(1).empty());  // too late to restore anything: the file is this run's
     csv.write_row({2, 0.5});
   }
-  CHECK(read_file(dir + "/run.csv") == "epoch,loss\n1,0.75\n2,0.5\n");
+  CHECK(test::slurp(dir + "/run.csv") == "epoch,loss\n1,0.75\n2,0.5\n");
 }
 
 TEST_CASE("MetricsCsv resume keeps the interrupted run's rows of the epochs done", "[common][metrics]") {
@@ -66,7 +56,7 @@ TEST_CASE("MetricsCsv resume keeps the interrupted run's rows of the epochs done
     rows = csv.resume(2);
     csv.write_row({3, 0.2, 0.8});
   }
-  CHECK(read_file(dir + "/run.csv") == "epoch,loss,accuracy\n1,0.5,0.75\n2,0.25,0.875\n3,0.2,0.8\n");
+  CHECK(test::slurp(dir + "/run.csv") == "epoch,loss,accuracy\n1,0.5,0.75\n2,0.25,0.875\n3,0.2,0.8\n");
   REQUIRE(rows.size() == 2);
   CHECK(rows[1] == std::vector<double>{2, 0.25, 0.875});
 
@@ -77,7 +67,7 @@ TEST_CASE("MetricsCsv resume keeps the interrupted run's rows of the epochs done
     rows = csv.resume(1);
     csv.write_row({2, 0.8, 0.3});
   }
-  CHECK(read_file(dir + "/wider.csv") == "epoch,accuracy,train_eval_loss\n1,0.75,\n2,0.8,0.3\n");
+  CHECK(test::slurp(dir + "/wider.csv") == "epoch,accuracy,train_eval_loss\n1,0.75,\n2,0.8,0.3\n");
   REQUIRE(rows.size() == 1);
   CHECK(rows[0][1] == 0.75);
   CHECK(std::isnan(rows[0][2]));
@@ -88,5 +78,5 @@ TEST_CASE("MetricsCsv resume keeps the interrupted run's rows of the epochs done
     MetricsCsv csv(dir + "/steps.csv", {"epoch", "loss"});
     CHECK(csv.resume(1).empty());
   }
-  CHECK(read_file(dir + "/steps.csv") == "epoch,loss\n");
+  CHECK(test::slurp(dir + "/steps.csv") == "epoch,loss\n");
 }
