@@ -66,4 +66,8 @@ void ReplicaCheck::on_fit_begin(Trainer& t) {
 
 void ReplicaCheck::on_epoch_end(Trainer& t, const EpochLog& log) { check(t, "after epoch " + std::to_string(log.epoch)); }
 
+void ReplicaCheck::on_fit_end(Trainer& t) {
+  if (t.interrupted()) check(t, "after step " + std::to_string(t.step()));
+}
+
 }  // namespace dlfs

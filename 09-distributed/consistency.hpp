@@ -41,8 +41,8 @@ void require_same_on_every_process(std::uint32_t checksum, MPI_Comm comm, const 
                                    const std::string& what = "the model differs across processes (weights and "
                                                              "optimizer state");
 
-// A Trainer callback (chapter 08) that runs the comparison when fit() begins (so after a resume)
-// and after every epoch. Before the first, it compares the run itself: `run` (the settings and a
+// A Trainer callback (chapter 08) that runs the comparison when fit() begins (so after a resume),
+// after every epoch and, when the run stopped mid-epoch, at its end. Before the first, it compares the run itself: `run` (the settings and a
 // fingerprint of the training data) and the batches per epoch. Processes that disagree there
 // would reach different collectives (one more batch on one of them) and wait for each other
 // forever, or train one model on two data sets.
@@ -51,6 +51,9 @@ class ReplicaCheck : public Callback {
   explicit ReplicaCheck(MPI_Comm comm, std::string run = "") : comm_(comm), run_(std::move(run)) {}
   void on_fit_begin(Trainer& t) override;
   void on_epoch_end(Trainer& t, const EpochLog& log) override;
+  // After a stop in the middle of an epoch (every process stops at the same step): the weights the
+  // run ends with are compared too, and last_checksum() is theirs.
+  void on_fit_end(Trainer& t) override;
   std::size_t checks() const { return checks_; }
   std::uint32_t last_checksum() const { return last_; }
 

@@ -23,7 +23,8 @@
 // its part of its bucket's flat tensor, so nothing is copied on the way in or out.
 //
 // State that the forward pass changes, batch norm's running statistics (parameters that are not
-// trainable), is averaged over the processes in the same way, so it stays identical too. Batch
+// trainable), is averaged over the processes, each weighted by its share of the rows, so it stays
+// identical too. Batch
 // norm's batch statistics are each process's own rows (as DistributedDataParallel does without
 // SyncBatchNorm): a network with batch norm trains as if its batch were B / P, not B.
 //

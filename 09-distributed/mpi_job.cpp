@@ -27,10 +27,9 @@ int MpiJob::fail(const std::string& program, const std::string& what, bool on_ev
     std::fprintf(stderr, "%s: error: %s\n", program.c_str(), what.c_str());
     return 1;
   }
-  if (on_every_process_alike && rank_ != 0) {
-    std::this_thread::sleep_for(std::chrono::seconds(10));  // rank 0's MPI_Abort ends this process first
-    MPI_Abort(MPI_COMM_WORLD, 1);
-  }
+  // Rank 0's MPI_Abort ends this process first; should it not come (rank 0 did not fail after all),
+  // this process says why it ends the job itself.
+  if (on_every_process_alike && rank_ != 0) std::this_thread::sleep_for(std::chrono::seconds(10));
   std::fprintf(stderr, "%s: rank %zu of %zu: error: %s\n", program.c_str(), rank_, size_, what.c_str());
   std::fflush(stderr);
   MPI_Abort(MPI_COMM_WORLD, 1);

@@ -40,7 +40,7 @@ class MpiJob {
   // the job: MPI_Abort when there are other processes, which does not return; alone, it returns
   // the exit status 1 for main to return. An error that every process meets alike (a check whose
   // outcome they agreed on, a loss they all-reduced) is printed by rank 0 alone: the others wait
-  // for its MPI_Abort to end them (and abort by themselves after 10 s, should it not come).
+  // for its MPI_Abort to end them (and, should it not come within 10 s, print and abort themselves).
   int fail(const std::string& program, const std::string& what, bool on_every_process_alike = false) const;
 
  private:

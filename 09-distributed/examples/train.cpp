@@ -120,6 +120,11 @@ void fill_defaults(Flags& f, std::size_t processes) {
                                 std::to_string(per_process) + " example" + (per_process > 1 ? "s" : "") + " for each of " +
                                 std::to_string(processes) + " processes" + (bn ? " (batch norm needs two)" : ""));
   if (parse_hidden_widths(f.hidden).size() != 1 && charlm) throw std::invalid_argument("--hidden: charlm takes one width");
+  // Known from the flags (a text's length is not): refused here, once, rather than by every
+  // process after loading the data.
+  if (!charlm && f.limit > 0 && f.limit < f.batch)
+    throw std::invalid_argument("--batch " + std::to_string(f.batch) + " is larger than the --limit " +
+                                std::to_string(f.limit) + " training examples");
   make_activation(f.activation);
 }
 
@@ -194,6 +199,9 @@ class EpochReport : public Callback {
 class StopAfterSteps : public Callback {
  public:
   explicit StopAfterSteps(std::size_t steps) : steps_(steps) {}
+  void on_fit_begin(Trainer& t) override {  // a resumed run may have taken them already
+    if (t.step() >= steps_) t.stop();
+  }
   void on_batch_end(Trainer& t, double) override {
     if (t.step() >= steps_) t.stop();
   }
@@ -395,7 +403,12 @@ int main(int argc, char** argv) {
     trainer.add<LearningRateSchedule>(f.schedule == "cosine" ? cosine_schedule(f.lr, total_steps)
                                                              : constant_schedule(f.lr));
     auto& clock = trainer.add<TrainingClock>();
-    auto& check = trainer.add<ReplicaCheck>(job.comm(), run + " " + data);
+    // Compared across the processes with the run: how the work is spread is not part of a
+    // checkpoint's run (a resume may change it), but within one job every process must make the
+    // same MPI calls, or one waits forever in a call the other never makes.
+    const std::string spread = "allreduce=" + f.allreduce + " bucket_kb=" + std::to_string(f.bucket_kb) +
+                               " steps=" + std::to_string(f.steps);
+    auto& check = trainer.add<ReplicaCheck>(job.comm(), run + " " + data + " " + spread);
     // A progress bar only for one process on a terminal: mpirun hands every process a terminal of
     // its own, whatever its own output goes to, so a job prints a line per epoch instead.
     if (job.size() == 1 && isatty(fileno(stdout))) trainer.add<ProgressBarCallback>();

@@ -56,6 +56,7 @@ TEST_CASE("Bad flags end a job with one message, however many processes it has",
       {0, "--batch 0", "--batch"},
       {0, "--model resnet --micro-batch 4", "batch norm"},
       {0, "--model mlp --hidden 32,x", "'x' is not a layer width from 1 to 100000"},
+      {2, "--model resnet --limit 100", "--batch 128 is larger than the --limit 100 training examples"},
   };
   for (const Case& c : cases) {
     const Job job = run(dir, c.processes, DLFS_TRAIN_EXE, c.args);
@@ -74,6 +75,17 @@ TEST_CASE("Processes given different data stop before training, with one message
   const std::string dir = dlfs::test::scratch_dir("09-distributed-jobs-data");
   const std::string rank1 = std::string(" : -np 1 '") + DLFS_TRAIN_EXE + "' --model mlp --epochs 1 --limit 2000";
   const Job job = run(dir, 1, DLFS_TRAIN_EXE, "--model mlp --epochs 1 --limit 1000" + rank1);
+  require_quick_failure(job);
+  CHECK(count(job.err, "error: ") == 1);
+  CHECK_THAT(job.err, Contains("before training: the processes are not running the same training"));
+}
+
+TEST_CASE("Processes told to add up their gradients differently stop before training, never a hang",
+          "[09-distributed][jobs][faults]") {
+  // Our ring on rank 0, MPI_Allreduce on rank 1: each would wait in a call the other never makes.
+  const std::string dir = dlfs::test::scratch_dir("09-distributed-jobs-allreduce");
+  const std::string rank1 = std::string(" : -np 1 '") + DLFS_TRAIN_EXE + "' --model mlp --epochs 1 --limit 1000 --allreduce mpi";
+  const Job job = run(dir, 1, DLFS_TRAIN_EXE, "--model mlp --epochs 1 --limit 1000 --allreduce ring" + rank1);
   require_quick_failure(job);
   CHECK(count(job.err, "error: ") == 1);
   CHECK_THAT(job.err, Contains("before training: the processes are not running the same training"));

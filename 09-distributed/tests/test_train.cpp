@@ -19,7 +19,11 @@ TEST_CASE("The example trains the same bits as two processes as one process with
   // Two processes stop after 12 updates, in epoch 2, with the checkpoint of epoch 1 written.
   const Job cut = run(dir, 2, DLFS_TRAIN_EXE, flags + " --threads 1 --steps 12 --checkpoint '" + dir + "/c.safetensors'");
   const Job resumed = run(dir, 0, DLFS_TRAIN_EXE, flags + " --threads 2 --resume '" + dir + "/c.safetensors'");
-  for (const Job* job : {&two, &one, &cut, &resumed}) {
+  // Stopped at the end of epoch 1 (8 steps of 64): the checksum a run cut at step 12 must not print.
+  const Job epoch1 = run(dir, 0, DLFS_TRAIN_EXE, flags + " --threads 2 --steps 8");
+  // Resumed at step 8 with a limit already passed: no update at all.
+  const Job passed = run(dir, 2, DLFS_TRAIN_EXE, flags + " --threads 1 --steps 5 --resume '" + dir + "/c.safetensors'");
+  for (const Job* job : {&two, &one, &cut, &resumed, &epoch1, &passed}) {
     INFO(job->out << job->err);
     REQUIRE(job->status == 0);
   }
@@ -36,4 +40,9 @@ TEST_CASE("The example trains the same bits as two processes as one process with
   CHECK_THAT(cut.out, Contains("stopped by --steps after 12 steps (1 complete epochs)"));
   CHECK_THAT(resumed.out, Contains("resumed"));
   CHECK(rr.at("checksum") == r2.at("checksum"));
+  // The cut run's checksum is that of the weights it ended with, after step 12, not epoch 1's.
+  CHECK(result_line(cut.out).at("steps") == "12");
+  CHECK(result_line(cut.out).at("checksum") != result_line(epoch1.out).at("checksum"));
+  CHECK(result_line(passed.out).at("steps") == "8");
+  CHECK(result_line(passed.out).at("checksum") == result_line(epoch1.out).at("checksum"));
 }
