@@ -1,5 +1,6 @@
 #include "08-utilities/callbacks.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -61,18 +62,30 @@ void ProgressBarCallback::on_epoch_end(Trainer&, const EpochLog& log) {
   bar_->finish(std::isnan(log.validation.loss) ? "" : describe(log.validation, "val_"));
 }
 
-MetricsCsvCallback::MetricsCsvCallback(const std::string& path)
-    : csv_(path, {"epoch", "lr", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_bits_per_token",
-                  "val_mae", "val_rmse", "seconds"}) {}
+namespace {
+
+const std::vector<std::string> kMetricsColumns = {
+    "epoch",    "lr",           "train_loss", "train_accuracy",     "train_mae", "train_rmse",
+    "val_loss", "val_accuracy", "val_bits_per_token", "val_mae", "val_rmse",  "seconds"};
+
+}  // namespace
+
+MetricsCsvCallback::MetricsCsvCallback(const std::string& path) : csv_(path, kMetricsColumns) {}
+
+std::size_t MetricsCsvCallback::column(const std::string& name) {
+  const auto it = std::find(kMetricsColumns.begin(), kMetricsColumns.end(), name);
+  if (it == kMetricsColumns.end()) throw std::invalid_argument("MetricsCsvCallback: no column '" + name + "'");
+  return std::size_t(it - kMetricsColumns.begin());
+}
 
 void MetricsCsvCallback::on_fit_begin(Trainer& t) {
-  if (t.epoch() > 0) csv_.resume(t.epoch());  // resumed: the interrupted run's rows of those epochs
+  if (t.epoch() > 0) restored_ = csv_.resume(t.epoch());  // resumed: the interrupted run's rows of those epochs
 }
 
 void MetricsCsvCallback::on_epoch_end(Trainer&, const EpochLog& log) {
-  csv_.write_row({double(log.epoch), log.learning_rate, log.train.loss, log.train.accuracy, log.validation.loss,
-                  log.validation.accuracy, log.validation.bits_per_token, log.validation.mae, log.validation.rmse,
-                  log.seconds});
+  csv_.write_row({double(log.epoch), log.learning_rate, log.train.loss, log.train.accuracy, log.train.mae,
+                  log.train.rmse, log.validation.loss, log.validation.accuracy, log.validation.bits_per_token,
+                  log.validation.mae, log.validation.rmse, log.seconds});
 }
 
 void EarlyStopping::on_fit_begin(Trainer& t) {

@@ -49,9 +49,14 @@ class MetricsCsvCallback : public Callback {
   explicit MetricsCsvCallback(const std::string& path);
   void on_fit_begin(Trainer& t) override;  // after a resume, keeps the rows of the epochs done
   void on_epoch_end(Trainer& t, const EpochLog& log) override;
+  // The rows a resume kept (empty otherwise), for a callback added after this one that draws curves
+  // from the first epoch; a value's place in a row is column(name).
+  const std::vector<std::vector<double>>& restored() const { return restored_; }
+  static std::size_t column(const std::string& name);
 
  private:
   MetricsCsv csv_;
+  std::vector<std::vector<double>> restored_;
 };
 
 // Stops when the monitored value has not improved by more than min_delta for `patience` epochs

@@ -42,7 +42,14 @@ namespace {
 // and the learning curves for the SVG.
 class PrintEpoch : public Callback {
  public:
-  explicit PrintEpoch(float target_std) : std_(target_std) {}
+  // `csv` is added to the Trainer before this: after a resume, the curves start with its rows.
+  PrintEpoch(float target_std, const MetricsCsvCallback& csv) : std_(target_std), csv_(csv) {}
+  void on_fit_begin(Trainer&) override {
+    for (const std::vector<double>& row : csv_.restored()) {
+      train_mae.y.push_back(row[MetricsCsvCallback::column("train_mae")] * std_);
+      val_mae.y.push_back(row[MetricsCsvCallback::column("val_mae")] * std_);
+    }
+  }
   void on_epoch_end(Trainer&, const EpochLog& log) override {
     std::printf("epoch %3zu: train_loss %.4f val_loss %.4f val_mae %.3f °C val_rmse %.3f °C (%.2fs)\n", log.epoch,
                 log.train.loss, log.validation.loss, log.validation.mae * std_, log.validation.rmse * std_,
@@ -54,6 +61,7 @@ class PrintEpoch : public Callback {
 
  private:
   float std_;
+  const MetricsCsvCallback& csv_;
 };
 
 Date date_flag(const std::string& text, const char* flag) {
@@ -138,8 +146,8 @@ int main(int argc, char** argv) {
                     " early_stopping=" + (no_early_stopping ? "0" : "1") + " validation_from=" + validation_from +
                     " test_from=" + test_from + " seed=" + std::to_string(seed)}};
     Trainer trainer(model, *optimizer, loader, trainer_options);
-    PrintEpoch& printer = trainer.add<PrintEpoch>(data.target_std);
-    trainer.add<MetricsCsvCallback>(out_dir + "/metrics.csv");
+    const auto& csv = trainer.add<MetricsCsvCallback>(out_dir + "/metrics.csv");
+    PrintEpoch& printer = trainer.add<PrintEpoch>(data.target_std, csv);
     EarlyStopping* stopping = nullptr;
     KeepBest* best = nullptr;
     if (!no_early_stopping) {

@@ -438,7 +438,9 @@ TEST_CASE("The metrics CSV gets a header and one row per epoch", "[08-utilities]
   std::ifstream in(path);
   std::string header, row1, row2, extra;
   std::getline(in, header), std::getline(in, row1), std::getline(in, row2);
-  CHECK(header == "epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,val_bits_per_token,val_mae,val_rmse,seconds");
+  CHECK(header ==
+        "epoch,lr,train_loss,train_accuracy,train_mae,train_rmse,val_loss,val_accuracy,val_bits_per_token,val_mae,"
+        "val_rmse,seconds");
   CHECK(row1.rfind("1,", 0) == 0);
   CHECK(row2.rfind("2,", 0) == 0);
   CHECK_FALSE(std::getline(in, extra));

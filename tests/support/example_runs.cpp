@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cctype>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -165,7 +167,50 @@ ResumeRuns check_kill_and_resume(const std::string& command, const std::string& 
   const std::string whole_rows = metrics_without_timings(dir + "/whole/metrics.csv");
   REQUIRE(std::count(whole_rows.begin(), whole_rows.end(), '\n') > 2);  // a header, rows before and after the kill
   CHECK(metrics_without_timings(dir + "/cut/metrics.csv") == whole_rows);
+  // And its learning curves are the whole run's, from the first epoch (or evaluation) on: the
+  // same figure, its points within a hundredth of a pixel (the earlier epochs' values come back
+  // from metrics.csv, written to six digits).
+  if (std::filesystem::exists(dir + "/whole/curves.svg"))
+    CHECK(figure_difference(dir + "/cut/curves.svg", dir + "/whole/curves.svg", 0.01) == "");
   return runs;
+}
+
+std::string figure_difference(const std::string& a, const std::string& b, double tolerance) {
+  // Each text as a sequence of numbers and the text between them.
+  auto tokens = [](const std::string& text) {
+    std::vector<std::pair<std::string, double>> out;  // (text, NaN) or ("", number)
+    std::size_t i = 0;
+    while (i < text.size()) {
+      const bool digit = std::isdigit(static_cast<unsigned char>(text[i])) ||
+                         (text[i] == '-' && i + 1 < text.size() && std::isdigit(static_cast<unsigned char>(text[i + 1])));
+      if (digit) {
+        std::size_t used = 0;
+        const double value = std::stod(text.substr(i, 32), &used);
+        out.emplace_back("", value);
+        i += used;
+      } else {
+        std::size_t j = i;
+        while (j < text.size() && !std::isdigit(static_cast<unsigned char>(text[j])) &&
+               !(text[j] == '-' && j + 1 < text.size() && std::isdigit(static_cast<unsigned char>(text[j + 1]))))
+          ++j;
+        out.emplace_back(text.substr(i, j - i), NAN);
+        i = j;
+      }
+    }
+    return out;
+  };
+  const auto ta = tokens(slurp(a)), tb = tokens(slurp(b));
+  if (ta.empty() || tb.empty()) return a + " or " + b + " is empty or missing";
+  for (std::size_t k = 0; k < std::min(ta.size(), tb.size()); ++k) {
+    const bool same = ta[k].first.empty() ? tb[k].first.empty() && std::fabs(ta[k].second - tb[k].second) <= tolerance
+                                          : ta[k].first == tb[k].first;
+    if (!same)
+      return a + " and " + b + " differ at their " + std::to_string(k + 1) + "th number or text ('" +
+             (ta[k].first.empty() ? std::to_string(ta[k].second) : ta[k].first) + "' against '" +
+             (tb[k].first.empty() ? std::to_string(tb[k].second) : tb[k].first) + "')";
+  }
+  if (ta.size() != tb.size()) return a + " and " + b + " differ in length";
+  return "";
 }
 
 void check_same_bits_on_one_thread_or_two(const std::function<std::string(int threads)>& command,

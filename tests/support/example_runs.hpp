@@ -36,6 +36,10 @@ void kill_when_file_exists(const std::string& command, const std::string& until,
 // CHECK(file_difference(a, b) == "").
 std::string file_difference(const std::string& a, const std::string& b);
 
+// "" when two figures (SVG) are the same text with the same numbers, each within `tolerance`;
+// else where they first differ.
+std::string figure_difference(const std::string& a, const std::string& b, double tolerance);
+
 // A metrics.csv without its columns of wall-clock time (those named "seconds"): what two runs with
 // the same seed and the same thread count must write byte for byte.
 std::string metrics_without_timings(const std::string& csv_path);
@@ -46,7 +50,8 @@ std::string metrics_without_timings(const std::string& csv_path);
 // SIGKILL once that file exists, which must be before the last of its `epochs`; given a file that
 // is not a checkpoint to resume from, which it must refuse (exit status 1, naming the file) without
 // touching the killed run's metrics.csv; and resumed from the checkpoint. Checks that the resumed run saves the whole run's model byte for byte and that
-// its metrics.csv (timings aside) is the whole run's, row for row. Returns the whole and the resumed
+// its metrics.csv (timings aside) is the whole run's, row for row, and its curves.svg, if it draws
+// one, the whole run's (figure_difference, to a hundredth of a pixel). Returns the whole and the resumed
 // runs, for the example's own checks of its result line.
 struct ResumeRuns {
   Run whole, resumed;
