@@ -128,7 +128,7 @@ BatchResult train_on_batch(Layer& model, Optimizer& optimizer, const Loss& loss,
     throw std::invalid_argument("train: process " + std::to_string(processes.rank) + " of " +
                                 std::to_string(processes.count) + " needs a rank below the count and an all_reduce");
   // This process's rows [first, last): the whole batch, or its share of it among several processes.
-  const std::size_t first = B * processes.rank / processes.count, last = B * (processes.rank + 1) / processes.count;
+  const auto [first, last] = processes.rows(B);
   const std::size_t rows = last - first;
   // Slices of micro_batch examples, or else one per worker: with neither, the whole batch at once.
   const std::size_t slice = rows == 0              ? 1

@@ -16,6 +16,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "02-mlp/layer.hpp"
@@ -74,6 +75,8 @@ struct ProcessShare {
   // Adds up every process's gradients and batch result (loss, metric sums) in place, so that each
   // process holds those of the whole batch. Required when count > 1.
   std::function<void(Layer& model, const Batch& batch, BatchResult& result)> all_reduce;
+  // This process's rows [first, last) of a batch of B: contiguous, sizes differing by at most one.
+  std::pair<std::size_t, std::size_t> rows(std::size_t B) const { return {B * rank / count, B * (rank + 1) / count}; }
 };
 
 struct TrainOptions {

@@ -157,14 +157,17 @@ void DataParallel::all_reduce(Layer& model, const Batch& batch, BatchResult& res
     // rows (n_p / N, as train_on_batch splits them), so that the running mean follows the whole
     // batch's mean exactly when the shares differ too (a batch of 128 on 3 processes: 42, 43, 43).
     const std::size_t N = batch.targets.size();
-    const float share = float(double(N * (rank_ + 1) / size_ - N * rank_ / size_) / double(N));
+    const auto [first, last] = ProcessShare{rank_, size_, {}}.rows(N);
+    const float share = float(double(last - first) / double(N));
     float* packed = flat_.data();
     for (Parameter* p : bucket.parameters)
       for (const float x : p->value) *packed++ = x * share;
     all_reduce_sum(flat_.data(), bucket.elements, comm_, options_.algorithm);
     const float* mean = flat_.data();
-    for (Parameter* p : bucket.parameters)
-      packed = std::copy(mean, mean + p->value.size(), p->value.begin()), mean += p->value.size();
+    for (Parameter* p : bucket.parameters) {
+      std::copy(mean, mean + p->value.size(), p->value.begin());
+      mean += p->value.size();
+    }
   }
   MPI_Wait(&numbers_summed, MPI_STATUS_IGNORE);
   result.loss = numbers[0];

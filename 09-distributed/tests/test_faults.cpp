@@ -68,27 +68,28 @@ TEST_CASE("Bad flags end a job with one message, however many processes it has",
   }
 }
 
-TEST_CASE("Processes given different data stop before training, with one message, never a hang",
+TEST_CASE("Processes given different data or settings stop before training, with one message, never a hang",
           "[09-distributed][jobs][faults]") {
-  // 1000 training images on rank 0, 2000 on rank 1 (an MPMD command line): with the batches per
-  // epoch unequal, rank 1 would wait at a collective that rank 0 never reaches.
-  const std::string dir = dlfs::test::scratch_dir("09-distributed-jobs-data");
-  const std::string rank1 = std::string(" : -np 1 '") + DLFS_TRAIN_EXE + "' --model mlp --epochs 1 --limit 2000";
-  const Job job = run(dir, 1, DLFS_TRAIN_EXE, "--model mlp --epochs 1 --limit 1000" + rank1);
-  require_quick_failure(job);
-  CHECK(count(job.err, "error: ") == 1);
-  CHECK_THAT(job.err, Contains("before training: the processes are not running the same training"));
-}
-
-TEST_CASE("Processes told to add up their gradients differently stop before training, never a hang",
-          "[09-distributed][jobs][faults]") {
-  // Our ring on rank 0, MPI_Allreduce on rank 1: each would wait in a call the other never makes.
-  const std::string dir = dlfs::test::scratch_dir("09-distributed-jobs-allreduce");
-  const std::string rank1 = std::string(" : -np 1 '") + DLFS_TRAIN_EXE + "' --model mlp --epochs 1 --limit 1000 --allreduce mpi";
-  const Job job = run(dir, 1, DLFS_TRAIN_EXE, "--model mlp --epochs 1 --limit 1000 --allreduce ring" + rank1);
-  require_quick_failure(job);
-  CHECK(count(job.err, "error: ") == 1);
-  CHECK_THAT(job.err, Contains("before training: the processes are not running the same training"));
+  // Each an MPMD command line, rank 0's flags then rank 1's.
+  struct Case {
+    const char *name, *rank0, *rank1;
+  };
+  const Case cases[] = {
+      // 1000 training images and 2000: with the batches per epoch unequal, rank 1 would wait at a
+      // collective that rank 0 never reaches.
+      {"data", "--limit 1000", "--limit 2000"},
+      // Our ring and MPI_Allreduce: each would wait in a call the other never makes.
+      {"allreduce", "--limit 1000 --allreduce ring", "--limit 1000 --allreduce mpi"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.name);
+    const std::string dir = dlfs::test::scratch_dir(std::string("09-distributed-jobs-") + c.name);
+    const std::string rank1 = std::string(" : -np 1 '") + DLFS_TRAIN_EXE + "' --model mlp --epochs 1 " + c.rank1;
+    const Job job = run(dir, 1, DLFS_TRAIN_EXE, std::string("--model mlp --epochs 1 ") + c.rank0 + rank1);
+    require_quick_failure(job);
+    CHECK(count(job.err, "error: ") == 1);
+    CHECK_THAT(job.err, Contains("before training: the processes are not running the same training"));
+  }
 }
 
 TEST_CASE("A run that diverges on two processes says so once", "[09-distributed][jobs][faults]") {

@@ -6,12 +6,13 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <iterator>
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -176,40 +177,23 @@ ResumeRuns check_kill_and_resume(const std::string& command, const std::string& 
 }
 
 std::string figure_difference(const std::string& a, const std::string& b, double tolerance) {
-  // Each text as a sequence of numbers and the text between them.
-  auto tokens = [](const std::string& text) {
-    std::vector<std::pair<std::string, double>> out;  // (text, NaN) or ("", number)
-    std::size_t i = 0;
-    while (i < text.size()) {
-      const bool digit = std::isdigit(static_cast<unsigned char>(text[i])) ||
-                         (text[i] == '-' && i + 1 < text.size() && std::isdigit(static_cast<unsigned char>(text[i + 1])));
-      if (digit) {
-        std::size_t used = 0;
-        const double value = std::stod(text.substr(i, 32), &used);
-        out.emplace_back("", value);
-        i += used;
-      } else {
-        std::size_t j = i;
-        while (j < text.size() && !std::isdigit(static_cast<unsigned char>(text[j])) &&
-               !(text[j] == '-' && j + 1 < text.size() && std::isdigit(static_cast<unsigned char>(text[j + 1]))))
-          ++j;
-        out.emplace_back(text.substr(i, j - i), NAN);
-        i = j;
-      }
-    }
+  // Each text as its numbers and the pieces of text around them: the pieces must be equal, the
+  // numbers within tolerance.
+  static const std::regex number(R"(-?[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?)");
+  auto pieces = [](const std::string& text) {
+    std::vector<std::string> out;  // text, number, text, number, ..., text
+    std::copy(std::sregex_token_iterator(text.begin(), text.end(), number, {-1, 0}), std::sregex_token_iterator(),
+              std::back_inserter(out));
     return out;
   };
-  const auto ta = tokens(slurp(a)), tb = tokens(slurp(b));
-  if (ta.empty() || tb.empty()) return a + " or " + b + " is empty or missing";
-  for (std::size_t k = 0; k < std::min(ta.size(), tb.size()); ++k) {
-    const bool same = ta[k].first.empty() ? tb[k].first.empty() && std::fabs(ta[k].second - tb[k].second) <= tolerance
-                                          : ta[k].first == tb[k].first;
-    if (!same)
-      return a + " and " + b + " differ at their " + std::to_string(k + 1) + "th number or text ('" +
-             (ta[k].first.empty() ? std::to_string(ta[k].second) : ta[k].first) + "' against '" +
-             (tb[k].first.empty() ? std::to_string(tb[k].second) : tb[k].first) + "')";
+  const std::vector<std::string> pa = pieces(slurp(a)), pb = pieces(slurp(b));
+  if (pa.empty() || pb.empty()) return a + " or " + b + " is empty or missing";
+  for (std::size_t k = 0; k < std::min(pa.size(), pb.size()); ++k) {
+    const bool is_number = k % 2 == 1;
+    if (is_number ? std::fabs(std::stod(pa[k]) - std::stod(pb[k])) > tolerance : pa[k] != pb[k])
+      return a + " and " + b + " differ at piece " + std::to_string(k + 1) + ": '" + pa[k] + "' against '" + pb[k] + "'";
   }
-  if (ta.size() != tb.size()) return a + " and " + b + " differ in length";
+  if (pa.size() != pb.size()) return a + " and " + b + " differ in length";
   return "";
 }
 
